@@ -1,0 +1,142 @@
+//! The in-memory state of every debtor the writer owns, and the batch step
+//! shared by every ledger: decide a batch of commands against a working copy,
+//! produce the records to append, and commit the copy only after the append.
+
+use std::collections::HashMap;
+
+use arrears_core::cloudevents::{self, LogRecord};
+use arrears_core::{CommandEnvelope, DebtorState, Event, Outcome, Reply, handle};
+use arrears_log::{EventLog, ReplyRecord};
+
+/// Why the state could not be rebuilt from the log. Fatal: the ledger must not
+/// decide anything against a history it cannot read.
+#[derive(Debug, thiserror::Error)]
+pub enum RebuildError {
+    #[error("reading the log: {0}")]
+    Log(#[from] arrears_log::LogError),
+    #[error("partition {partition} offset {offset} cannot be decoded: {reason}")]
+    Undecodable {
+        partition: u32,
+        offset: u64,
+        reason: String,
+    },
+    #[error(
+        "partition {partition} offset {offset}: debtor {key} jumps from version {have} to {got}; \
+         the log has a gap or a duplicate"
+    )]
+    SequenceGap {
+        partition: u32,
+        offset: u64,
+        key: String,
+        have: u64,
+        got: u64,
+    },
+}
+
+/// Debtor states keyed by stream key `{tenant}/{debtor}`.
+#[derive(Debug, Default)]
+pub struct PartitionState {
+    pub debtors: HashMap<String, DebtorState>,
+}
+
+/// The result of deciding a batch: what to append, and what to commit after.
+pub struct DecidedBatch {
+    pub records: Vec<LogRecord>,
+    pub replies: Vec<(Reply, ReplyRecord)>,
+    /// New states of the debtors the batch changed.
+    pub changed: HashMap<String, DebtorState>,
+}
+
+impl PartitionState {
+    /// Replays partitions of `log` from offset 0. Checks that every debtor's
+    /// sequence is gap-free, which catches a duplicated or lost event.
+    pub async fn rebuild<L: EventLog + ?Sized>(
+        log: &L,
+        partitions: impl IntoIterator<Item = u32>,
+    ) -> Result<PartitionState, RebuildError> {
+        let mut state = PartitionState::default();
+        for p in partitions {
+            let mut from = 0;
+            loop {
+                let page = log.read(p, from, 5_000).await?;
+                let Some(last) = page.last() else { break };
+                from = last.offset + 1;
+                for stored in page {
+                    let event = cloudevents::decode(&stored.record).map_err(|e| {
+                        RebuildError::Undecodable {
+                            partition: p,
+                            offset: stored.offset,
+                            reason: e.to_string(),
+                        }
+                    })?;
+                    state.apply_checked(&event, p, stored.offset)?;
+                }
+            }
+        }
+        Ok(state)
+    }
+
+    fn apply_checked(
+        &mut self,
+        event: &Event,
+        partition: u32,
+        offset: u64,
+    ) -> Result<(), RebuildError> {
+        let key = event.key();
+        let s = self.debtors.entry(key.clone()).or_default();
+        if event.sequence != s.version + 1 {
+            return Err(RebuildError::SequenceGap {
+                partition,
+                offset,
+                key,
+                have: s.version,
+                got: event.sequence,
+            });
+        }
+        s.apply(event);
+        Ok(())
+    }
+
+    /// Decides `commands` in order. Later commands of the same debtor see the
+    /// effects of earlier ones in the batch. The stored states are untouched
+    /// until [`PartitionState::commit`].
+    pub fn decide_batch(&self, commands: &[CommandEnvelope]) -> DecidedBatch {
+        let mut changed: HashMap<String, DebtorState> = HashMap::new();
+        let mut records = Vec::new();
+        let mut replies = Vec::with_capacity(commands.len());
+        for envelope in commands {
+            let key = envelope.key();
+            let current = changed
+                .get(&key)
+                .or_else(|| self.debtors.get(&key))
+                .cloned()
+                .unwrap_or_default();
+            let outcome = handle(&current, envelope);
+            if let Outcome::Accepted { events } = &outcome {
+                let mut next = current;
+                for e in events {
+                    next.apply(e);
+                    records.push(cloudevents::encode(e));
+                }
+                changed.insert(key.clone(), next);
+            }
+            let reply = Reply::new(envelope, &outcome);
+            let record = ReplyRecord {
+                command_id: envelope.command_id,
+                key,
+                value: serde_json::to_vec(&reply).unwrap_or_default(),
+            };
+            replies.push((reply, record));
+        }
+        DecidedBatch {
+            records,
+            replies,
+            changed,
+        }
+    }
+
+    /// Makes a batch's states current, after its append committed.
+    pub fn commit(&mut self, changed: HashMap<String, DebtorState>) {
+        self.debtors.extend(changed);
+    }
+}
