@@ -1,0 +1,114 @@
+//! # arrears-gateway
+//!
+//! The HTTP edge of arrears (axum). It authenticates, validates and stamps
+//! requests (command id, correlation id, the one clock reading the domain
+//! ever sees), submits them to the ledger through [`CommandSubmitter`], and
+//! answers with JSON or RFC 9457 problem+json. It holds no state of its own.
+
+pub mod auth;
+pub mod extract;
+pub mod problem;
+pub mod routes;
+
+use std::sync::Arc;
+
+use arrears_core::view::DebtorView;
+use arrears_core::{DebtorId, TenantId};
+use arrears_ledger::{CommandSubmitter, EmbeddedLedger};
+use async_trait::async_trait;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use chrono::{DateTime, DurationRound, Utc};
+
+use crate::problem::Problem;
+
+/// Reads the current state of a debtor for `GET /v1/debtors/{id}`.
+#[async_trait]
+pub trait DebtorReader: Send + Sync + 'static {
+    async fn debtor(&self, tenant: &TenantId, id: &DebtorId) -> Result<Option<DebtorView>, String>;
+}
+
+#[async_trait]
+impl DebtorReader for EmbeddedLedger {
+    async fn debtor(&self, tenant: &TenantId, id: &DebtorId) -> Result<Option<DebtorView>, String> {
+        Ok(self.debtor_view(tenant, id))
+    }
+}
+
+/// The gateway's clock: the only place arrears reads the time of day. It
+/// stamps each command once; everything downstream uses that stamp.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// Wall-clock time, truncated to microseconds (what PostgreSQL stores).
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        let now = Utc::now();
+        now.duration_trunc(chrono::TimeDelta::microseconds(1))
+            .unwrap_or(now)
+    }
+}
+
+/// Shared state of the gateway's handlers.
+#[derive(Clone)]
+pub struct Gateway {
+    pub submitter: Arc<dyn CommandSubmitter>,
+    pub reader: Arc<dyn DebtorReader>,
+    pub clock: Arc<dyn Clock>,
+    pub admin_key: Arc<str>,
+    pub tenant: TenantId,
+}
+
+/// The whole HTTP API.
+pub fn app(gw: Gateway) -> Router {
+    use routes::*;
+    let v1 = Router::new()
+        .route("/debtors", post(register_debtor))
+        .route("/debtors/{debtor_id}", get(get_debtor))
+        .route("/debtors/{debtor_id}/accounts", post(open_account))
+        .route(
+            "/debtors/{debtor_id}/accounts/{account_id}/charges",
+            post(apply_charge),
+        )
+        .route("/debtors/{debtor_id}/payments", post(record_payment))
+        .route(
+            "/debtors/{debtor_id}/payments/{payment_id}/reversal",
+            post(reverse_payment),
+        )
+        .route(
+            "/debtors/{debtor_id}/contact-attempts",
+            post(record_contact_attempt),
+        )
+        .route("/debtors/{debtor_id}/promises", post(make_promise))
+        .route("/debtors/{debtor_id}/disputes", post(open_dispute))
+        .route(
+            "/debtors/{debtor_id}/disputes/{dispute_id}/resolution",
+            post(resolve_dispute),
+        )
+        .route("/debtors/{debtor_id}/opt-outs", post(record_opt_out))
+        .route(
+            "/debtors/{debtor_id}/cease-communication",
+            post(record_cease_communication),
+        )
+        .route("/commands/{command_id}", get(get_command))
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        .route_layer(axum::middleware::from_fn_with_state(
+            gw.clone(),
+            auth::require_api_key,
+        ));
+    Router::new()
+        .route(
+            "/healthz",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .nest("/v1", v1)
+        .fallback(|| async { Problem::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(extract::BODY_LIMIT))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(gw)
+}
