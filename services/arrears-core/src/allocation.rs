@@ -36,7 +36,7 @@ pub fn allocate_oldest_due_first(
             })
         })
         .collect();
-    open.sort_by(|x, y| (x.0, x.1, x.2).cmp(&(y.0, y.1, y.2)));
+    open.sort_by_key(|x| (x.0, x.1, x.2));
 
     let mut left = amount.amount_minor;
     let mut allocations = Vec::new();

@@ -179,7 +179,7 @@ mod tests {
     fn displays_minor_units_exactly() {
         let usd: Currency = "USD".parse().unwrap();
         let clp: Currency = "CLP".parse().unwrap();
-        assert_eq!(Money::new(123_45, usd).to_string(), "123.45 USD");
+        assert_eq!(Money::new(12_345, usd).to_string(), "123.45 USD");
         assert_eq!(Money::new(-5, usd).to_string(), "-0.05 USD");
         assert_eq!(Money::new(15_000, clp).to_string(), "15000 CLP");
     }
