@@ -4,7 +4,8 @@
 //! projectors read, and its embedded implementation on SQLite
 //! ([`SqliteLog`]). The Kafka implementation honours the same contract:
 //! records keyed `{tenant}/{debtor}`, a fixed number of partitions chosen by
-//! Kafka's murmur2 partitioner, offsets dense from 0 per partition, and
+//! Kafka's murmur2 partitioner, offsets strictly increasing per partition
+//! (dense in SQLite; Kafka leaves gaps for transaction markers), and
 //! all-or-nothing appends of a batch together with the replies to the
 //! commands that produced it.
 
@@ -82,7 +83,9 @@ pub trait EventLog: Send + Sync + 'static {
         max: usize,
     ) -> Result<Vec<StoredRecord>, LogError>;
 
-    /// The offset the next record of `partition` will get (its high-water mark).
+    /// The end of what a reader can see of `partition`: the next offset (its
+    /// high-water mark); on Kafka the last stable offset, so records of a
+    /// transaction not yet committed are not counted.
     async fn end_offset(&self, partition: u32) -> Result<u64, LogError>;
 
     /// A counter that changes after every append: consumers that caught up

@@ -14,6 +14,12 @@ async fn contract_append_then_read_in_order() {
 }
 
 #[tokio::test]
+async fn contract_interleaved_keys() {
+    let log = SqliteLog::in_memory(3).await.unwrap();
+    contract::interleaved_keys_keep_their_order(&log).await;
+}
+
+#[tokio::test]
 async fn contract_replies() {
     let log = SqliteLog::in_memory(4).await.unwrap();
     contract::replies_are_stored_with_events(&log).await;
