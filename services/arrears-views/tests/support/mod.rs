@@ -1,0 +1,393 @@
+//! Shared test fixtures: view stores on both backends, a real event stream
+//! produced by the embedded ledger, and instrumented projections.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use arrears_core::command::*;
+use arrears_core::vocabulary::PaymentMethod;
+use arrears_core::*;
+use arrears_ledger::{CommandSubmitter, EmbeddedLedger, LedgerConfig};
+use arrears_log::{EventLog, SqliteLog, StoredRecord};
+use arrears_views::sqlx::{self, AssertSqlSafe, Connection, PgConnection};
+use arrears_views::{
+    DebtorsProjection, Positioned, Projection, Shutdown, ViewError, ViewStore, ViewTx, on_backend,
+    on_pool,
+};
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use uuid::Uuid;
+
+/// Which backend a scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty, migrated view store. On PostgreSQL it lives in a schema
+/// of its own, dropped when this value is dropped (even on panic).
+pub struct TestStore {
+    pub store: ViewStore,
+    _schema: Option<PgSchema>,
+}
+
+impl std::ops::Deref for TestStore {
+    type Target = ViewStore;
+    fn deref(&self) -> &ViewStore {
+        &self.store
+    }
+}
+
+pub fn database_url() -> String {
+    std::env::var("ARREARS_DATABASE_URL").expect(
+        "ARREARS_DATABASE_URL is not set: these tests need the real PostgreSQL and never skip. \
+         Start it with `bash deploy/local/postgres.sh start` and `. deploy/local/env.sh`",
+    )
+}
+
+pub struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let (url, name) = (self.url.clone(), self.name.clone());
+        // Drop is synchronous and may run inside the test's runtime: use a
+        // thread with a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut c) = PgConnection::connect(&url).await {
+                    let _ = sqlx::query(AssertSqlSafe(format!(
+                        "DROP SCHEMA IF EXISTS {name} CASCADE"
+                    )))
+                    .execute(&mut c)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+impl TestStore {
+    pub async fn new(kind: Kind) -> TestStore {
+        match kind {
+            Kind::Sqlite => TestStore {
+                store: ViewStore::sqlite_in_memory().await.unwrap(),
+                _schema: None,
+            },
+            Kind::Postgres => {
+                let url = database_url();
+                let name = format!("test_views_{}", Uuid::now_v7().simple());
+                let mut admin = PgConnection::connect(&url).await.unwrap_or_else(|e| {
+                    panic!("cannot connect to ARREARS_DATABASE_URL {url}: {e}")
+                });
+                sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
+                    .execute(&mut admin)
+                    .await
+                    .unwrap();
+                admin.close().await.unwrap();
+                let schema = PgSchema {
+                    url: url.clone(),
+                    name: name.clone(),
+                };
+                let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+                    .unwrap()
+                    .options([("search_path", name.as_str())]);
+                let pool = sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(4)
+                    .connect_with(options)
+                    .await
+                    .unwrap();
+                TestStore {
+                    store: ViewStore::postgres(pool).await.unwrap(),
+                    _schema: Some(schema),
+                }
+            }
+        }
+    }
+}
+
+/// Drives the embedded ledger with numbered commands; every command must be accepted.
+pub struct Script {
+    pub ledger: EmbeddedLedger,
+    pub log: Arc<dyn EventLog>,
+    n: u128,
+}
+
+pub fn t(s: &str) -> TenantId {
+    TenantId::new(s).unwrap()
+}
+pub fn d(s: &str) -> DebtorId {
+    DebtorId::new(s).unwrap()
+}
+
+impl Script {
+    pub async fn new(partitions: u32) -> Script {
+        let log: Arc<dyn EventLog> = Arc::new(SqliteLog::in_memory(partitions).await.unwrap());
+        Script::over(log).await
+    }
+
+    pub async fn over(log: Arc<dyn EventLog>) -> Script {
+        let (ledger, _task) = EmbeddedLedger::start(log.clone(), LedgerConfig::default())
+            .await
+            .unwrap();
+        Script { ledger, log, n: 0 }
+    }
+
+    /// The time command `n` is issued at: whole seconds plus odd nanoseconds,
+    /// so the microsecond truncation of `updated_at` is exercised.
+    pub fn time_of(n: u128) -> chrono::DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap()
+            + chrono::Duration::nanoseconds(n as i64 * 1_001_234_567)
+    }
+
+    pub async fn run(&mut self, tenant: &str, debtor: &str, command: Command) -> u64 {
+        self.n += 1;
+        let envelope = CommandEnvelope {
+            command_id: Uuid::from_u128(self.n),
+            tenant: t(tenant),
+            debtor_id: d(debtor),
+            issued_at: Script::time_of(self.n),
+            correlation_id: Uuid::from_u128(self.n),
+            idempotency_key: None,
+            actor: None,
+            command,
+        };
+        let reply = self.ledger.submit(envelope).await.unwrap();
+        match reply.result {
+            ReplyResult::Accepted { version, .. } => version,
+            other => panic!("command {} was not accepted: {other:?}", self.n),
+        }
+    }
+
+    pub fn commands(&self) -> u128 {
+        self.n
+    }
+
+    /// The small stream most scenarios use (10 events):
+    /// - t1/d1: registered, account a1 of 1,000,000, paid 250,000 and 100,000,
+    ///   the 100,000 reversed → version 5, balance 750,000;
+    /// - t1/d2: registered, account a1 of 500,000 paid in full → version 3, balance 0;
+    /// - t2/d1: another tenant's debtor with the same id: account of 42,000 → version 2.
+    pub async fn small_stream(&mut self) {
+        self.run("t1", "d1", register("CO", "America/Bogota")).await;
+        self.run("t1", "d1", open("a1", 1_000_000)).await;
+        self.run("t1", "d2", register("CO", "America/Bogota")).await;
+        self.run("t1", "d1", pay("p1", 250_000)).await;
+        self.run("t2", "d1", register("MX", "America/Mexico_City"))
+            .await;
+        self.run("t1", "d2", open("a1", 500_000)).await;
+        self.run("t1", "d1", pay("p2", 100_000)).await;
+        self.run("t2", "d1", open("a1", 42_000)).await;
+        self.run("t1", "d2", pay("p1", 500_000)).await;
+        self.run("t1", "d1", reverse("p2")).await;
+    }
+
+    /// `debtors` debtors of tenant t1 with 5 or 6 events each.
+    pub async fn bigger_stream(&mut self, debtors: usize) {
+        for i in 0..debtors {
+            let id = format!("b{i:02}");
+            self.run("t1", &id, register("CO", "America/Bogota")).await;
+            self.run("t1", &id, open("a1", 100_000 + i as i64)).await;
+        }
+        for i in 0..debtors {
+            let id = format!("b{i:02}");
+            self.run("t1", &id, pay("p1", 1_000)).await;
+            self.run("t1", &id, pay("p2", 2_000)).await;
+            self.run("t1", &id, pay("p3", 3_000)).await;
+            if i % 3 == 0 {
+                self.run("t1", &id, reverse("p2")).await;
+            }
+        }
+    }
+
+    /// Every record of the log, per partition in offset order.
+    pub async fn records(&self) -> Vec<StoredRecord> {
+        let mut all = Vec::new();
+        for p in 0..self.log.partitions() {
+            all.extend(self.log.read(p, 0, usize::MAX).await.unwrap());
+        }
+        all
+    }
+
+    pub async fn end_offsets(&self) -> BTreeMap<u32, u64> {
+        let mut out = BTreeMap::new();
+        for p in 0..self.log.partitions() {
+            out.insert(p, self.log.end_offset(p).await.unwrap());
+        }
+        out
+    }
+}
+
+pub fn register(jurisdiction: &str, tz: &str) -> Command {
+    Command::RegisterDebtor(RegisterDebtor {
+        jurisdiction: jurisdiction.into(),
+        time_zone: tz.into(),
+        locale: "es-CO".into(),
+        display_name: None,
+        contact_points: vec![],
+    })
+}
+
+pub fn open(account: &str, amount: i64) -> Command {
+    Command::OpenAccount(OpenAccount {
+        account_id: AccountId::new(account).unwrap(),
+        principal: Money::new(amount, "COP".parse().unwrap()),
+        due_date: Some("2026-02-01".parse().unwrap()),
+        schedule: vec![],
+        external_ref: None,
+        product: None,
+    })
+}
+
+pub fn pay(id: &str, amount: i64) -> Command {
+    Command::RecordPayment(RecordPayment {
+        payment_id: arrears_core::ids::PaymentId::new(id).unwrap(),
+        amount: Money::new(amount, "COP".parse().unwrap()),
+        method: PaymentMethod::Pse,
+        received_at: Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap(),
+        external_ref: None,
+        account_id: None,
+    })
+}
+
+pub fn reverse(id: &str) -> Command {
+    Command::ReversePayment(ReversePayment {
+        payment_id: arrears_core::ids::PaymentId::new(id).unwrap(),
+        reason: "chargeback".into(),
+    })
+}
+
+/// The `debtors` projection plus a `tally` table with one row per applied
+/// event (no key, so a duplicate application would show), an optional
+/// injected failure and an optional shutdown after N batches. It uses the
+/// name and version of `debtors`, so its checkpoints are those of `debtors`.
+pub struct Instrumented {
+    pub fail_at: Option<(u32, u64)>,
+    pub stop_after: Option<(u64, Shutdown)>,
+    /// After writing the batch holding this record: notify, then hang
+    /// forever inside the open transaction (until the task is killed).
+    pub stall_at: Option<((u32, u64), Arc<tokio::sync::Notify>)>,
+    pub batches: AtomicU64,
+}
+
+impl Instrumented {
+    pub fn plain() -> Instrumented {
+        Instrumented {
+            fail_at: None,
+            stop_after: None,
+            stall_at: None,
+            batches: AtomicU64::new(0),
+        }
+    }
+}
+
+pub async fn create_tally(store: &ViewStore) {
+    on_pool!(store, |pool, Db| {
+        sqlx::query(
+            r#"CREATE TABLE tally (partition BIGINT NOT NULL, "offset" BIGINT NOT NULL,
+                                  tenant TEXT NOT NULL, debtor TEXT NOT NULL, sequence BIGINT NOT NULL)"#,
+        )
+        .execute(pool)
+        .await
+        .unwrap()
+        .rows_affected()
+    });
+}
+
+/// Every tally row as (partition, offset), sorted, duplicates kept.
+pub async fn tally(store: &ViewStore) -> Vec<(u32, u64)> {
+    let rows: Vec<(i64, i64)> = on_pool!(store, |pool, Db| {
+        sqlx::query_as(r#"SELECT partition, "offset" FROM tally ORDER BY partition, "offset""#)
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    });
+    rows.into_iter()
+        .map(|(p, o)| (p as u32, o as u64))
+        .collect()
+}
+
+#[async_trait]
+impl Projection for Instrumented {
+    fn name(&self) -> &str {
+        DebtorsProjection::NAME
+    }
+    fn version(&self) -> u32 {
+        DebtorsProjection::VERSION
+    }
+    async fn apply(&self, tx: &mut ViewTx, events: &[Positioned]) -> Result<(), ViewError> {
+        DebtorsProjection.apply(tx, events).await?;
+        for p in events {
+            on_backend!(&mut *tx, |c, Db| {
+                sqlx::query(
+                    r#"INSERT INTO tally (partition, "offset", tenant, debtor, sequence)
+                       VALUES ($1, $2, $3, $4, $5)"#,
+                )
+                .bind(i64::from(p.partition))
+                .bind(p.offset as i64)
+                .bind(p.event.tenant.as_str())
+                .bind(p.event.debtor_id.as_str())
+                .bind(p.event.sequence as i64)
+                .execute(&mut *c)
+                .await?
+                .rows_affected()
+            });
+        }
+        if let Some((partition, offset)) = self.fail_at
+            && events
+                .iter()
+                .any(|e| e.partition == partition && e.offset == offset)
+        {
+            return Err(ViewError::Projection {
+                projection: "debtors".into(),
+                reason: format!("injected failure at partition {partition} offset {offset}"),
+            });
+        }
+        if let Some(((partition, offset), reached)) = &self.stall_at
+            && events
+                .iter()
+                .any(|e| e.partition == *partition && e.offset == *offset)
+        {
+            reached.notify_one();
+            std::future::pending::<()>().await;
+        }
+        let n = self.batches.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some((after, shutdown)) = &self.stop_after
+            && n == *after
+        {
+            shutdown.trigger();
+        }
+        Ok(())
+    }
+}
+
+/// Polls `check` every 10 ms until it returns true; panics after `limit`.
+pub async fn eventually<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if check().await {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {limit:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
