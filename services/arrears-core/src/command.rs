@@ -134,6 +134,36 @@ pub struct RecordContactAttempt {
     pub address: Option<String>,
     #[serde(default)]
     pub callee_role: CalleeRole,
+    /// The gate request this attempt carries out, if it went through the gate.
+    #[serde(default)]
+    pub request_id: Option<AttemptId>,
+}
+
+/// Asks the compliance gate whether a contact may be made now (or at `at`).
+/// The answer is recorded as an event either way, and an allowed contact
+/// counts toward the limits until its attempt is recorded with this
+/// `request_id`, so two agents racing cannot both pass a limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestContact {
+    pub request_id: AttemptId,
+    pub channel: Channel,
+    /// The number or address to be used (personal data).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// The debts the contact may discuss; empty means every debt of the debtor.
+    #[serde(default)]
+    pub account_ids: Vec<AccountId>,
+    #[serde(default)]
+    pub callee_role: CalleeRole,
+    /// When the contact would be made; defaults to when the command is issued.
+    #[serde(default)]
+    pub at: Option<DateTime<Utc>>,
+    /// The contact reaches the debtor at their place of work.
+    #[serde(default)]
+    pub at_workplace: bool,
+    #[serde(default)]
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -198,6 +228,7 @@ pub enum Command {
     RecordPayment(RecordPayment),
     ReversePayment(ReversePayment),
     RecordContactAttempt(RecordContactAttempt),
+    RequestContact(RequestContact),
     MakePromise(MakePromise),
     OpenDispute(OpenDispute),
     ResolveDispute(ResolveDispute),
@@ -215,6 +246,7 @@ impl Command {
             Command::RecordPayment(_) => "record_payment",
             Command::ReversePayment(_) => "reverse_payment",
             Command::RecordContactAttempt(_) => "record_contact_attempt",
+            Command::RequestContact(_) => "request_contact",
             Command::MakePromise(_) => "make_promise",
             Command::OpenDispute(_) => "open_dispute",
             Command::ResolveDispute(_) => "resolve_dispute",

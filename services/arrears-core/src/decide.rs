@@ -8,16 +8,20 @@ use chrono::{DateTime, NaiveDate, Utc};
 use crate::allocation::allocate_oldest_due_first;
 use crate::command::*;
 use crate::event::*;
+use crate::gate;
 use crate::ids::AccountId;
 use crate::money::Money;
 use crate::rejection::Rejection;
 use crate::state::{AccountStatus, DebtorState, DisputeStatus};
+use crate::vocabulary::Direction;
 
 /// What a decision may depend on besides the state and the command.
-#[derive(Debug, Clone)]
-pub struct Context {
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
     /// When the gateway accepted the request.
     pub issued_at: DateTime<Utc>,
+    /// The contact-compliance policy packs in force (data, loaded at start).
+    pub policy: &'a arrears_policy::PackSet,
 }
 
 const MAX_TEXT: usize = 500;
@@ -41,7 +45,8 @@ pub fn decide(
         Command::ApplyCharge(c) => apply_charge(state, c, ctx),
         Command::RecordPayment(c) => record_payment(state, c, ctx),
         Command::ReversePayment(c) => reverse_payment(state, c),
-        Command::RecordContactAttempt(c) => record_contact_attempt(state, c),
+        Command::RecordContactAttempt(c) => record_contact_attempt(state, c, ctx),
+        Command::RequestContact(c) => request_contact(state, c, ctx),
         Command::MakePromise(c) => make_promise(state, c, ctx),
         Command::OpenDispute(c) => open_dispute(state, c),
         Command::ResolveDispute(c) => resolve_dispute(state, c),
@@ -276,6 +281,7 @@ fn reverse_payment(state: &DebtorState, c: &ReversePayment) -> Result<Vec<EventB
 fn record_contact_attempt(
     state: &DebtorState,
     c: &RecordContactAttempt,
+    ctx: &Context,
 ) -> Result<Vec<EventBody>, Rejection> {
     if state.contacts.iter().any(|a| a.attempt_id == c.attempt_id) {
         return Err(Rejection::ContactAttemptAlreadyRecorded {
@@ -287,6 +293,41 @@ fn record_contact_attempt(
     }
     text_limit("agent", c.agent.as_deref(), 100)?;
     address_ok("address", c.address.as_deref())?;
+    // Was the contact allowed? Through the gate: what the gate said. Reported
+    // after the fact: what the gate would have said at `occurred_at`, against
+    // the history before it. Inbound contacts are the debtor's own.
+    let violation =
+        match (&c.request_id, c.direction) {
+            (Some(id), _) => {
+                let request = state.contact_requests.get(id).ok_or_else(|| {
+                    Rejection::UnknownContactRequest {
+                        request_id: id.clone(),
+                    }
+                })?;
+                if request.fulfilled {
+                    return Err(Rejection::ContactRequestAlreadyFulfilled {
+                        request_id: id.clone(),
+                    });
+                }
+                request.denial.clone()
+            }
+            (None, Direction::Inbound) => None,
+            (None, Direction::Outbound) => {
+                let decision = gate::evaluate(
+                    state,
+                    ctx.policy,
+                    &gate::Proposal {
+                        channel: c.channel,
+                        address: c.address.as_deref(),
+                        account_ids: &c.account_ids,
+                        callee_role: c.callee_role,
+                        at: c.occurred_at,
+                        at_workplace: false,
+                    },
+                );
+                gate::violation_of(&decision)
+            }
+        };
     Ok(vec![EventBody::ContactAttempted(ContactAttempted {
         attempt_id: c.attempt_id.clone(),
         channel: c.channel,
@@ -298,6 +339,48 @@ fn record_contact_attempt(
         agent: c.agent.clone(),
         address: c.address.clone(),
         callee_role: c.callee_role,
+        request_id: c.request_id.clone(),
+        violation,
+    })])
+}
+
+fn request_contact(
+    state: &DebtorState,
+    c: &RequestContact,
+    ctx: &Context,
+) -> Result<Vec<EventBody>, Rejection> {
+    if state.contact_requests.contains_key(&c.request_id) {
+        return Err(Rejection::ContactRequestAlreadyExists {
+            request_id: c.request_id.clone(),
+        });
+    }
+    for id in &c.account_ids {
+        known_account(state, id)?;
+    }
+    text_limit("agent", c.agent.as_deref(), 100)?;
+    address_ok("address", c.address.as_deref())?;
+    let at = c.at.unwrap_or(ctx.issued_at);
+    let decision = gate::evaluate(
+        state,
+        ctx.policy,
+        &gate::Proposal {
+            channel: c.channel,
+            address: c.address.as_deref(),
+            account_ids: &c.account_ids,
+            callee_role: c.callee_role,
+            at,
+            at_workplace: c.at_workplace,
+        },
+    );
+    Ok(vec![EventBody::ContactDecided(ContactDecided {
+        request_id: c.request_id.clone(),
+        channel: c.channel,
+        address: c.address.clone(),
+        account_ids: c.account_ids.clone(),
+        callee_role: c.callee_role,
+        proposed_at: at,
+        agent: c.agent.clone(),
+        decision,
     })])
 }
 

@@ -101,6 +101,37 @@ pub struct ContactAttempted {
     pub agent: Option<String>,
     pub address: Option<String>,
     pub callee_role: CalleeRole,
+    /// The gate request this attempt carried out, if any.
+    pub request_id: Option<AttemptId>,
+    /// Set when the attempt was reported after the fact and the policy would
+    /// have denied it: the attempt is recorded (never dropped) and flagged.
+    pub violation: Option<Violation>,
+}
+
+/// Why a recorded contact broke the policy: the denying rules and the exact
+/// policy inputs, so an auditor can reproduce the judgement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Violation {
+    pub rules: Vec<arrears_policy::RuleResult>,
+    pub packs: Vec<arrears_policy::PackRef>,
+    pub tzdata_version: String,
+    pub inputs_hash: String,
+}
+
+/// The compliance gate's answer to a contact request (allowed or denied),
+/// with every rule it applied, the pack versions and the tz database version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactDecided {
+    pub request_id: AttemptId,
+    pub channel: Channel,
+    pub address: Option<String>,
+    pub account_ids: Vec<AccountId>,
+    pub callee_role: CalleeRole,
+    pub proposed_at: DateTime<Utc>,
+    pub agent: Option<String>,
+    pub decision: arrears_policy::Decision,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -188,6 +219,8 @@ pub enum EventBody {
     ChannelOptedOut(ChannelOptedOut),
     #[serde(rename = "arrears.communication.ceased.v1")]
     CommunicationCeased(CommunicationCeased),
+    #[serde(rename = "arrears.contact.decided.v1")]
+    ContactDecided(ContactDecided),
 }
 
 /// Every event type this build can emit, in a stable order (schemas, docs, tests).
@@ -204,6 +237,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "arrears.dispute.resolved.v1",
     "arrears.channel.opted_out.v1",
     "arrears.communication.ceased.v1",
+    "arrears.contact.decided.v1",
 ];
 
 /// Why a stored payload could not be turned back into an event.
@@ -233,6 +267,7 @@ impl EventBody {
             EventBody::DisputeResolved(_) => EVENT_TYPES[9],
             EventBody::ChannelOptedOut(_) => EVENT_TYPES[10],
             EventBody::CommunicationCeased(_) => EVENT_TYPES[11],
+            EventBody::ContactDecided(_) => EVENT_TYPES[12],
         }
     }
 
@@ -342,5 +377,6 @@ pub fn event_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (EVENT_TYPES[9], one::<DisputeResolved>(EVENT_TYPES[9])),
         (EVENT_TYPES[10], one::<ChannelOptedOut>(EVENT_TYPES[10])),
         (EVENT_TYPES[11], one::<CommunicationCeased>(EVENT_TYPES[11])),
+        (EVENT_TYPES[12], one::<ContactDecided>(EVENT_TYPES[12])),
     ]
 }

@@ -36,8 +36,13 @@ pub enum Outcome {
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-/// Handles one command against the debtor's current state.
-pub fn handle(state: &DebtorState, envelope: &CommandEnvelope) -> Outcome {
+/// Handles one command against the debtor's current state, with the
+/// contact-compliance `policy` in force.
+pub fn handle(
+    state: &DebtorState,
+    envelope: &CommandEnvelope,
+    policy: &arrears_policy::PackSet,
+) -> Outcome {
     let hash = envelope.command.request_hash(&envelope.debtor_id);
     if let Some(key) = &envelope.idempotency_key {
         if key.is_empty()
@@ -65,6 +70,7 @@ pub fn handle(state: &DebtorState, envelope: &CommandEnvelope) -> Outcome {
     }
     let ctx = Context {
         issued_at: envelope.issued_at,
+        policy,
     };
     match decide(state, &envelope.command, &ctx) {
         Err(rejection) => Outcome::Rejected { rejection },

@@ -15,6 +15,7 @@ pub mod cloudevents;
 pub mod command;
 pub mod decide;
 pub mod event;
+pub mod gate;
 pub mod handle;
 pub mod ids;
 pub mod money;

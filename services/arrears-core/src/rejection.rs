@@ -89,6 +89,12 @@ pub enum Rejection {
     UnknownDispute { dispute_id: DisputeId },
     #[error("dispute `{dispute_id}` was already resolved")]
     DisputeAlreadyResolved { dispute_id: DisputeId },
+    #[error("contact request `{request_id}` does not exist for this debtor")]
+    UnknownContactRequest { request_id: AttemptId },
+    #[error("contact request `{request_id}` already exists")]
+    ContactRequestAlreadyExists { request_id: AttemptId },
+    #[error("contact request `{request_id}` was already carried out by another attempt")]
+    ContactRequestAlreadyFulfilled { request_id: AttemptId },
     #[error("idempotency key `{key}` was already used for a different request")]
     IdempotencyKeyReused { key: String },
 }
@@ -112,7 +118,8 @@ impl Rejection {
             UnknownDebtor
             | UnknownAccount { .. }
             | UnknownPayment { .. }
-            | UnknownDispute { .. } => RejectionKind::NotFound,
+            | UnknownDispute { .. }
+            | UnknownContactRequest { .. } => RejectionKind::NotFound,
             InvalidField { .. }
             | NonPositiveAmount { .. }
             | AmountOverflow { .. }
@@ -132,6 +139,8 @@ impl Rejection {
             | DisputeAlreadyExists { .. }
             | DisputeAlreadyOpen { .. }
             | DisputeAlreadyResolved { .. }
+            | ContactRequestAlreadyExists { .. }
+            | ContactRequestAlreadyFulfilled { .. }
             | IdempotencyKeyReused { .. } => RejectionKind::Conflict,
         }
     }

@@ -16,7 +16,13 @@ use crate::state::EventRef;
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum ReplyResult {
     /// The command was accepted; these events were appended.
-    Accepted { version: u64, events: Vec<EventRef> },
+    Accepted {
+        version: u64,
+        events: Vec<EventRef>,
+        /// For a contact request: the gate's decision (allowed or denied).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decision: Option<arrears_policy::Decision>,
+    },
     /// A retry of an accepted command (same idempotency key, same request):
     /// nothing was appended; these are the original command's events.
     Duplicate {
@@ -49,6 +55,10 @@ impl Reply {
             Outcome::Accepted { events } => ReplyResult::Accepted {
                 version: events.last().map(|e| e.sequence).unwrap_or(0),
                 events: outcome.event_refs(),
+                decision: events.iter().find_map(|e| match &e.body {
+                    crate::event::EventBody::ContactDecided(d) => Some(d.decision.clone()),
+                    _ => None,
+                }),
             },
             Outcome::Duplicate { original } => ReplyResult::Duplicate {
                 original_command_id: original.command_id,

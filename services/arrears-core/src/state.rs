@@ -12,11 +12,11 @@ use uuid::Uuid;
 
 use crate::command::ContactPoint;
 use crate::event::{
-    Allocation, ChannelOptedOut, CommunicationCeased, ContactAttempted, Event, EventBody,
+    Allocation, ChannelOptedOut, CommunicationCeased, ContactAttempted, Event, EventBody, Violation,
 };
-use crate::ids::{AccountId, ChargeId, DisputeId, PaymentId, PromiseId};
+use crate::ids::{AccountId, AttemptId, ChargeId, DisputeId, PaymentId, PromiseId};
 use crate::money::{Currency, Money};
-use crate::vocabulary::{ChargeKind, DisputeResolution, PaymentMethod};
+use crate::vocabulary::{CalleeRole, Channel, ChargeKind, DisputeResolution, PaymentMethod};
 
 /// Who the debtor is, as far as the rules need to know.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -162,6 +162,23 @@ pub struct Dispute {
     pub status: DisputeStatus,
 }
 
+/// A contact the gate judged. An allowed one is a reservation until an
+/// attempt carrying its `request_id` is recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactRequest {
+    pub request_id: AttemptId,
+    pub channel: Channel,
+    pub address: Option<String>,
+    pub account_ids: Vec<AccountId>,
+    pub callee_role: CalleeRole,
+    pub at: DateTime<Utc>,
+    pub allowed: bool,
+    pub next_allowed_at: Option<DateTime<Utc>>,
+    /// For a denied request: the denying rules, in case it is carried out anyway.
+    pub denial: Option<Violation>,
+    pub fulfilled: bool,
+}
+
 /// Reference to one event of a command's outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct EventRef {
@@ -195,6 +212,8 @@ pub struct DebtorState {
     pub contacts: Vec<ContactAttempted>,
     pub opt_outs: Vec<ChannelOptedOut>,
     pub cease_requests: Vec<CommunicationCeased>,
+    /// Every gate decision, by request id.
+    pub contact_requests: BTreeMap<AttemptId, ContactRequest>,
     /// Money received that fitted no open item, per currency.
     pub credit: BTreeMap<Currency, i64>,
     pub idempotency: BTreeMap<String, IdempotencyRecord>,
@@ -286,7 +305,33 @@ impl DebtorState {
                     p.reversed = true;
                 }
             }
-            EventBody::ContactAttempted(e) => self.contacts.push(e.clone()),
+            EventBody::ContactAttempted(e) => {
+                if let Some(r) = e
+                    .request_id
+                    .as_ref()
+                    .and_then(|id| self.contact_requests.get_mut(id))
+                {
+                    r.fulfilled = true;
+                }
+                self.contacts.push(e.clone());
+            }
+            EventBody::ContactDecided(e) => {
+                self.contact_requests.insert(
+                    e.request_id.clone(),
+                    ContactRequest {
+                        request_id: e.request_id.clone(),
+                        channel: e.channel,
+                        address: e.address.clone(),
+                        account_ids: e.account_ids.clone(),
+                        callee_role: e.callee_role,
+                        at: e.proposed_at,
+                        allowed: e.decision.verdict == arrears_policy::Verdict::Allow,
+                        next_allowed_at: e.decision.next_allowed_at,
+                        denial: crate::gate::violation_of(&e.decision),
+                        fulfilled: false,
+                    },
+                );
+            }
             EventBody::PromiseMade(e) => {
                 self.promises.insert(
                     e.promise_id.clone(),

@@ -64,6 +64,7 @@ fn every_event_type() -> Harness {
         .given(pay("p1", usd(200_000), None))
         .given(reverse("p1"))
         .given(contact("c1", &["a1"], ContactOutcome::RightPartyContact))
+        .given(request("r1", Channel::Phone, None))
         .given(dispute("d1", "a1"))
         .given(resolve("d1", DisputeResolution::Withdrawn))
         .given(Command::RecordOptOut(RecordOptOut {

@@ -88,6 +88,11 @@ pub fn app(gw: Gateway) -> Router {
             post(record_contact_attempt),
         )
         .route("/debtors/{debtor_id}/promises", post(make_promise))
+        .route(
+            "/debtors/{debtor_id}/contact-requests",
+            post(request_contact),
+        )
+        .route("/compliance/evaluate", post(evaluate_compliance))
         .route("/debtors/{debtor_id}/disputes", post(open_dispute))
         .route(
             "/debtors/{debtor_id}/disputes/{dispute_id}/resolution",

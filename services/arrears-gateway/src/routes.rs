@@ -138,6 +138,10 @@ simple_write!(
     record_contact_attempt, RecordContactAttempt, RecordContactAttempt
 );
 simple_write!(
+    /// `POST /v1/debtors/{id}/contact-requests`: the compliance gate.
+    request_contact, RequestContact, RequestContact
+);
+simple_write!(
     /// `POST /v1/debtors/{id}/promises`
     make_promise, MakePromise, MakePromise
 );
@@ -328,18 +332,24 @@ pub async fn submit(gw: &Gateway, w: Write, debtor_id: DebtorId, command: Comman
 /// Maps a ledger reply to the HTTP response.
 pub fn reply_response(reply: Reply) -> Response {
     match reply.result {
-        ReplyResult::Accepted { version, events } => (
-            StatusCode::CREATED,
-            Json(json!({
+        ReplyResult::Accepted {
+            version,
+            events,
+            decision,
+        } => {
+            let mut body = json!({
                 "command_id": reply.command_id,
                 "command": reply.command,
                 "debtor_id": reply.debtor_id,
                 "status": "accepted",
                 "version": version,
                 "events": events,
-            })),
-        )
-            .into_response(),
+            });
+            if let Some(d) = decision {
+                body["decision"] = serde_json::to_value(d).unwrap_or_default();
+            }
+            (StatusCode::CREATED, Json(body)).into_response()
+        }
         ReplyResult::Duplicate {
             original_command_id,
             version,
@@ -392,4 +402,24 @@ fn title_of(code: &str) -> String {
         Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
         None => text,
     }
+}
+
+/// The policy packs the stateless evaluation answers with: the ones shipped
+/// in the binary, the same the ledger's gate uses.
+fn policy() -> &'static arrears_policy::PackSet {
+    static P: std::sync::OnceLock<arrears_policy::PackSet> = std::sync::OnceLock::new();
+    P.get_or_init(|| {
+        arrears_policy::PackSet::embedded().expect("the shipped policy packs are valid")
+    })
+}
+
+/// `POST /v1/compliance/evaluate`: judges a proposed contact against facts
+/// and a history the caller supplies. Stateless: nothing is recorded. For
+/// integrators (check before dialling) and auditors (re-run a decision from
+/// its inputs: the `inputs_hash` must match).
+pub async fn evaluate_compliance(
+    _tenant: Tenant,
+    JsonBody(request): JsonBody<arrears_policy::EvaluationRequest>,
+) -> Response {
+    Json(arrears_policy::evaluate(policy(), &request)).into_response()
 }

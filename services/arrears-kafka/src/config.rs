@@ -48,13 +48,19 @@ impl KafkaConfig {
         format!("{}dead-letter", self.topic_prefix)
     }
 
-    /// A client config with the brokers set and the partitioner that agrees
-    /// with Kafka's JVM default (murmur2).
+    /// A client config (consumers, admin) with the brokers set.
     pub fn client(&self) -> rdkafka::ClientConfig {
         let mut c = rdkafka::ClientConfig::new();
         c.set("bootstrap.servers", &self.brokers)
-            .set("partitioner", "murmur2_random")
             .set("socket.keepalive.enable", "true");
+        c
+    }
+
+    /// A producer config: the brokers and the partitioner that agrees with
+    /// Kafka's JVM default (murmur2), so keys land where Java clients put them.
+    pub fn producer(&self) -> rdkafka::ClientConfig {
+        let mut c = self.client();
+        c.set("partitioner", "murmur2_random");
         c
     }
 }

@@ -159,7 +159,7 @@ impl Session {
             .subscribe(&[&cfg.commands_topic()])
             .map_err(|e| e.to_string())?;
         let producer: BaseProducer<DeliveryLog> = cfg
-            .client()
+            .producer()
             .set(
                 "transactional.id",
                 format!("{}ledger-{}", cfg.topic_prefix, options.instance_id),
@@ -269,25 +269,27 @@ impl Session {
         self.state
             .debtors
             .retain(|key, _| !revoked.contains(&arrears_log::partition_for(key, partitions)));
-        for p in &added {
+        if !added.is_empty() {
             let started = Instant::now();
-            let (debtors, events) = self.rebuild_partition(*p)?;
+            let (debtors, events) = self.rebuild_partitions(&added)?;
             tracing::info!(
-                partition = p,
+                partitions = ?added,
                 debtors,
                 events,
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "partition assigned; state rebuilt from the events topic"
+                "partitions assigned; state rebuilt from the events topic"
             );
         }
         self.owned = now;
         Ok(())
     }
 
-    /// Reads events partition `p` from the beginning to its end
-    /// (read_committed) and folds it into the state.
-    fn rebuild_partition(&mut self, p: u32) -> Result<(usize, u64), String> {
-        let reader: BaseConsumer = self
+    /// Reads the events partitions `ps` from the beginning to their end
+    /// (read_committed), with one consumer, and folds them into the state.
+    /// Every debtor's sequence must be gap-free: a gap or a duplicate means
+    /// the log is not what the ledger wrote, and deciding on it would be wrong.
+    fn rebuild_partitions(&mut self, ps: &[u32]) -> Result<(usize, u64), String> {
+        let reader: BaseConsumer<crate::QuietEof> = self
             .cfg
             .client()
             .set(
@@ -298,48 +300,54 @@ impl Session {
             .set("isolation.level", "read_committed")
             .set("enable.partition.eof", "true")
             .set("fetch.max.bytes", "52428800")
-            .create()
+            .create_with_context(crate::QuietEof)
             .map_err(|e| e.to_string())?;
+        let topic = self.cfg.events_topic();
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&self.cfg.events_topic(), p as i32, Offset::Beginning)
-            .map_err(|e| e.to_string())?;
+        for p in ps {
+            tpl.add_partition_offset(&topic, *p as i32, Offset::Beginning)
+                .map_err(|e| e.to_string())?;
+        }
         reader.assign(&tpl).map_err(|e| e.to_string())?;
+        let mut pending: BTreeSet<i32> = ps.iter().map(|p| *p as i32).collect();
         let mut events = 0u64;
         let before = self.state.debtors.len();
-        let mut rebuilt = PartitionState::default();
-        std::mem::swap(&mut rebuilt.debtors, &mut self.state.debtors);
-        let result = (|| -> Result<(), String> {
-            loop {
-                match reader.poll(Duration::from_secs(10)) {
-                    Some(Ok(m)) => {
-                        let record = crate::log::log_record(&m);
-                        let event = cloudevents::decode(&record).map_err(|e| {
-                            format!(
-                                "events partition {p} offset {} cannot be decoded: {e}",
-                                m.offset()
-                            )
-                        })?;
-                        let s = rebuilt.debtors.entry(event.key()).or_default();
-                        if event.sequence != s.version + 1 {
-                            return Err(format!(
-                                "events partition {p} offset {}: debtor {} jumps from version {} to {}",
-                                m.offset(),
-                                event.key(),
-                                s.version,
-                                event.sequence
-                            ));
-                        }
-                        s.apply(&event);
-                        events += 1;
+        while !pending.is_empty() {
+            match reader.poll(Duration::from_secs(30)) {
+                Some(Ok(m)) => {
+                    let record = crate::log::log_record(&m);
+                    let event = cloudevents::decode(&record).map_err(|e| {
+                        format!(
+                            "events partition {} offset {} cannot be decoded: {e}",
+                            m.partition(),
+                            m.offset()
+                        )
+                    })?;
+                    let s = self.state.debtors.entry(event.key()).or_default();
+                    if event.sequence != s.version + 1 {
+                        return Err(format!(
+                            "events partition {} offset {}: debtor {} jumps from version {} to {}",
+                            m.partition(),
+                            m.offset(),
+                            event.key(),
+                            s.version,
+                            event.sequence
+                        ));
                     }
-                    Some(Err(RdError::PartitionEOF(_))) => return Ok(()),
-                    Some(Err(e)) => return Err(format!("rebuilding partition {p}: {e}")),
-                    None => return Err(format!("rebuilding partition {p}: no answer from Kafka")),
+                    s.apply(&event);
+                    events += 1;
+                }
+                Some(Err(RdError::PartitionEOF(p))) => {
+                    pending.remove(&p);
+                }
+                Some(Err(e)) => return Err(format!("rebuilding partitions {ps:?}: {e}")),
+                None => {
+                    return Err(format!(
+                        "rebuilding partitions {ps:?}: no answer from Kafka"
+                    ));
                 }
             }
-        })();
-        std::mem::swap(&mut rebuilt.debtors, &mut self.state.debtors);
-        result?;
+        }
         Ok((self.state.debtors.len() - before, events))
     }
 

@@ -14,6 +14,22 @@ pub mod topics;
 pub mod transport;
 
 pub use config::KafkaConfig;
+
+/// A consumer context that treats "end of partition" as the ordinary event it
+/// is for readers that ask for it (`enable.partition.eof`), instead of
+/// logging it as a global error, and logs everything else.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct QuietEof;
+
+impl rdkafka::ClientContext for QuietEof {
+    fn error(&self, error: rdkafka::error::KafkaError, reason: &str) {
+        if !matches!(error, rdkafka::error::KafkaError::PartitionEOF(_)) {
+            tracing::error!(%error, reason, "kafka client error");
+        }
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for QuietEof {}
 pub use log::KafkaLog;
 
 /// Errors talking to Kafka.

@@ -42,7 +42,7 @@ pub struct KafkaLog {
 }
 
 struct Reader {
-    consumer: BaseConsumer,
+    consumer: BaseConsumer<crate::QuietEof>,
     /// The offset the consumer will return next, when known.
     position: Option<u64>,
 }
@@ -115,7 +115,7 @@ impl KafkaLog {
         }
         let producer: BaseProducer<DeliveryLog> = self
             .cfg
-            .client()
+            .producer()
             .set(
                 "transactional.id",
                 format!("{}log-{}", self.cfg.topic_prefix, Uuid::now_v7()),
@@ -140,7 +140,7 @@ impl KafkaLog {
         if let Some(r) = readers.get(&partition) {
             return Ok(r.clone());
         }
-        let consumer: BaseConsumer = self
+        let consumer: BaseConsumer<crate::QuietEof> = self
             .cfg
             .client()
             .set("group.id", format!("{}reader", self.cfg.topic_prefix))
@@ -148,7 +148,7 @@ impl KafkaLog {
             .set("isolation.level", "read_committed")
             .set("enable.partition.eof", "true")
             .set("auto.offset.reset", "earliest")
-            .create()
+            .create_with_context(crate::QuietEof)
             .map_err(|e| LogError::Storage(e.to_string()))?;
         let reader = Arc::new(Mutex::new(Reader {
             consumer,

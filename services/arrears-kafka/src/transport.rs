@@ -30,7 +30,7 @@ impl KafkaSubmitter {
     pub async fn connect(cfg: KafkaConfig, wait: Duration) -> Result<KafkaSubmitter, KafkaError> {
         let partitions = crate::topics::verify_topics(&cfg).await?;
         let producer: FutureProducer = cfg
-            .client()
+            .producer()
             .set("enable.idempotence", "true")
             .set("linger.ms", "1")
             .set("message.timeout.ms", "30000")

@@ -349,3 +349,63 @@ async fn the_broker_is_really_there() {
     .expect("the broker answers metadata requests");
     assert_eq!(md, 1, "single-node KRaft broker");
 }
+
+/// Colombia allows one contact a day: of two gateways racing for the last
+/// contact, exactly one is allowed, because one ledger owns the debtor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_racing_contact_requests_at_a_limit_of_one_only_one_is_allowed() {
+    let cfg = fresh(2).await;
+    let ledger = KafkaLedger::start(cfg.clone(), LedgerOptions::default());
+    let a = KafkaSubmitter::connect(cfg.clone(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let b = KafkaSubmitter::connect(cfg.clone(), Duration::from_secs(30))
+        .await
+        .unwrap();
+    let register = Command::RegisterDebtor(RegisterDebtor {
+        jurisdiction: "CO".into(),
+        time_zone: "America/Bogota".into(),
+        locale: "es-CO".into(),
+        display_name: None,
+        contact_points: vec![ContactPoint {
+            channel: arrears_core::vocabulary::Channel::Phone,
+            address: "+573001234567".into(),
+            consented: true,
+        }],
+    });
+    a.submit(envelope(1, "d1", None, register)).await.unwrap();
+    a.submit(envelope(2, "d1", None, open("a1", 1_000_000)))
+        .await
+        .unwrap();
+    let request = |id: &str| {
+        Command::RequestContact(RequestContact {
+            request_id: arrears_core::ids::AttemptId::new(id).unwrap(),
+            channel: arrears_core::vocabulary::Channel::Phone,
+            address: Some("+573001234567".into()),
+            account_ids: vec![],
+            callee_role: Default::default(),
+            at: Some(Utc.with_ymd_and_hms(2026, 3, 2, 15, 30, 0).unwrap()),
+            at_workplace: false,
+            agent: None,
+        })
+    };
+    let (ra, rb) = tokio::join!(
+        a.submit(envelope(3, "d1", None, request("agent-a"))),
+        b.submit(envelope(4, "d1", None, request("agent-b")))
+    );
+    let verdicts: Vec<arrears_policy::Verdict> = [ra.unwrap(), rb.unwrap()]
+        .into_iter()
+        .map(|r| match r.result {
+            ReplyResult::Accepted {
+                decision: Some(d), ..
+            } => d.verdict,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let allowed = verdicts
+        .iter()
+        .filter(|v| **v == arrears_policy::Verdict::Allow)
+        .count();
+    assert_eq!(allowed, 1, "{verdicts:?}");
+    ledger.stop();
+}

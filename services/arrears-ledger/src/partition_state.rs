@@ -3,6 +3,9 @@
 //! produce the records to append, and commit the copy only after the append.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use arrears_policy::PackSet;
 
 use arrears_core::cloudevents::{self, LogRecord};
 use arrears_core::{CommandEnvelope, DebtorState, Event, Outcome, Reply, handle};
@@ -33,10 +36,28 @@ pub enum RebuildError {
     },
 }
 
-/// Debtor states keyed by stream key `{tenant}/{debtor}`.
-#[derive(Debug, Default)]
+/// Debtor states keyed by stream key `{tenant}/{debtor}`, and the policy
+/// packs the compliance gate decides with.
 pub struct PartitionState {
     pub debtors: HashMap<String, DebtorState>,
+    pub policy: Arc<PackSet>,
+}
+
+impl Default for PartitionState {
+    /// Empty, with the policy packs shipped in the binary.
+    fn default() -> Self {
+        PartitionState::new(Arc::new(
+            PackSet::embedded().expect("the shipped policy packs are valid"),
+        ))
+    }
+}
+
+impl std::fmt::Debug for PartitionState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PartitionState")
+            .field("debtors", &self.debtors.len())
+            .finish()
+    }
 }
 
 /// The result of deciding a batch: what to append, and what to commit after.
@@ -48,6 +69,13 @@ pub struct DecidedBatch {
 }
 
 impl PartitionState {
+    pub fn new(policy: Arc<PackSet>) -> PartitionState {
+        PartitionState {
+            debtors: HashMap::new(),
+            policy,
+        }
+    }
+
     /// Replays partitions of `log` from offset 0. Checks that every debtor's
     /// sequence is gap-free, which catches a duplicated or lost event.
     pub async fn rebuild<L: EventLog + ?Sized>(
@@ -111,7 +139,7 @@ impl PartitionState {
                 .or_else(|| self.debtors.get(&key))
                 .cloned()
                 .unwrap_or_default();
-            let outcome = handle(&current, envelope);
+            let outcome = handle(&current, envelope, &self.policy);
             if let Outcome::Accepted { events } = &outcome {
                 let mut next = current;
                 for e in events {

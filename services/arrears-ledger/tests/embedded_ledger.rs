@@ -248,3 +248,65 @@ async fn after_stop_submissions_are_refused_not_lost() {
         "{err}"
     );
 }
+
+fn register_with_phone() -> Command {
+    Command::RegisterDebtor(RegisterDebtor {
+        jurisdiction: "CO".into(),
+        time_zone: "America/Bogota".into(),
+        locale: "es-CO".into(),
+        display_name: None,
+        contact_points: vec![ContactPoint {
+            channel: arrears_core::vocabulary::Channel::Phone,
+            address: "+573001234567".into(),
+            consented: true,
+        }],
+    })
+}
+
+fn request(id: &str) -> Command {
+    Command::RequestContact(RequestContact {
+        request_id: arrears_core::ids::AttemptId::new(id).unwrap(),
+        channel: arrears_core::vocabulary::Channel::Phone,
+        address: Some("+573001234567".into()),
+        account_ids: vec![],
+        callee_role: Default::default(),
+        at: Some(Utc.with_ymd_and_hms(2026, 3, 2, 15, 30, 0).unwrap()),
+        at_workplace: false,
+        agent: None,
+    })
+}
+
+/// Colombia allows one contact a day: of two agents racing, exactly one passes.
+#[tokio::test]
+async fn two_racing_contact_requests_at_a_limit_of_one_only_one_is_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ledger, task) = start(&dir.path().join("race.db")).await;
+    ledger
+        .submit(envelope(1, "d1", None, register_with_phone()))
+        .await
+        .unwrap();
+    ledger
+        .submit(envelope(2, "d1", None, open("a1", 1_000_000)))
+        .await
+        .unwrap();
+    let (a, b) = tokio::join!(
+        ledger.submit(envelope(3, "d1", None, request("agent-a"))),
+        ledger.submit(envelope(4, "d1", None, request("agent-b")))
+    );
+    let verdicts: Vec<arrears_policy::Verdict> = [a.unwrap(), b.unwrap()]
+        .into_iter()
+        .map(|r| match r.result {
+            ReplyResult::Accepted {
+                decision: Some(d), ..
+            } => d.verdict,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let allowed = verdicts
+        .iter()
+        .filter(|v| **v == arrears_policy::Verdict::Allow)
+        .count();
+    assert_eq!(allowed, 1, "{verdicts:?}");
+    ledger.stop().await;
+    task.await.unwrap();
+}

@@ -25,6 +25,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use uuid::Uuid;
 
+/// The shipped policy packs (the demo decides with the real gate).
+fn policy() -> &'static arrears_policy::PackSet {
+    static P: std::sync::OnceLock<arrears_policy::PackSet> = std::sync::OnceLock::new();
+    P.get_or_init(|| arrears_policy::PackSet::embedded().expect("shipped packs are valid"))
+}
+
 /// The demo's "today": histories end before it.
 pub fn anchor() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 30, 12, 0, 0).unwrap()
@@ -267,7 +273,7 @@ impl DebtorScript {
             actor: Some("demo".into()),
             command,
         };
-        match handle(&self.state, &envelope) {
+        match handle(&self.state, &envelope, policy()) {
             Outcome::Accepted { events } => {
                 for e in &events {
                     self.state.apply(e);
@@ -469,6 +475,7 @@ impl DebtorScript {
             } else {
                 CalleeRole::Debtor
             },
+            request_id: None,
         }))
     }
 

@@ -130,7 +130,7 @@ fn admin_key(data_dir: &Path) -> anyhow::Result<String> {
     Ok(key)
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

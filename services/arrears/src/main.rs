@@ -1,7 +1,10 @@
 //! The `arrears` binary: every service as a subcommand (DESIGN D9).
 
+mod bench;
 mod demo;
 mod dev;
+mod services;
+mod settings;
 
 use clap::{Parser, Subcommand};
 
@@ -20,6 +23,9 @@ struct Cli {
         default_value = "text"
     )]
     log_format: String,
+    /// A TOML configuration file; environment variables override it (see docs/OPERATIONS.md).
+    #[arg(long, global = true, env = "ARREARS_CONFIG")]
+    config: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -28,14 +34,30 @@ struct Cli {
 enum Command {
     /// Run the ledger and the gateway in one process on the embedded (SQLite) backend.
     Dev(dev::DevArgs),
+    /// Administer the Kafka topics (`arrears topics create`).
+    Topics(services::TopicsArgs),
+    /// Run the exactly-once ledger on Kafka (one instance per machine; scale with partitions).
+    Ledger(services::LedgerArgs),
+    /// Run the HTTP gateway on Kafka and PostgreSQL.
+    Gateway(services::GatewayArgs),
+    /// Run a projector (Kafka → PostgreSQL), e.g. `arrears project debtors`.
+    Project(services::ProjectArgs),
+    /// Run a benchmark and print its report (see docs/PERFORMANCE.md).
+    Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
+    let settings = settings::Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Dev(args) => dev::run(args).await,
+        Command::Topics(args) => services::topics(args, &settings).await,
+        Command::Ledger(args) => services::ledger(args, &settings).await,
+        Command::Gateway(args) => services::gateway(args, &settings).await,
+        Command::Project(args) => services::project(args, &settings).await,
+        Command::Bench(args) => bench::run(args, &settings).await,
     }
 }
 

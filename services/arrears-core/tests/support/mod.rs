@@ -28,6 +28,12 @@ pub fn base_time() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap()
 }
 
+/// The shipped policy packs, loaded once per test binary.
+pub fn policy() -> &'static arrears_policy::PackSet {
+    static P: std::sync::OnceLock<arrears_policy::PackSet> = std::sync::OnceLock::new();
+    P.get_or_init(|| arrears_policy::PackSet::embedded().expect("shipped packs are valid"))
+}
+
 pub struct Harness {
     pub state: DebtorState,
     pub events: Vec<Event>,
@@ -73,7 +79,7 @@ impl Harness {
     }
 
     pub fn accept(&mut self, env: &CommandEnvelope) {
-        match handle(&self.state, env) {
+        match handle(&self.state, env, policy()) {
             Outcome::Accepted { events } => {
                 for e in events {
                     self.state = evolve(self.state.clone(), &e);
@@ -99,7 +105,7 @@ impl Harness {
 
     pub fn when_envelope(&mut self, env: &CommandEnvelope) -> Then {
         let before = self.state.clone();
-        let outcome = handle(&self.state, env);
+        let outcome = handle(&self.state, env, policy());
         if let Outcome::Accepted { events } = &outcome {
             for e in events {
                 self.state = evolve(self.state.clone(), e);
@@ -232,6 +238,7 @@ pub fn contact(id: &str, accounts: &[&str], outcome: ContactOutcome) -> Command 
         agent: Some("agent-7".into()),
         address: Some("+15555550100".into()),
         callee_role: CalleeRole::Debtor,
+        request_id: None,
     })
 }
 
@@ -258,4 +265,42 @@ pub fn two_accounts() -> Harness {
         .given(register("US-MA", "America/New_York"))
         .given(open("a1", usd(100_000), "2026-01-15"))
         .given(open("a2", usd(50_000), "2026-02-15"))
+}
+
+pub fn request(id: &str, channel: Channel, at: Option<&str>) -> Command {
+    Command::RequestContact(RequestContact {
+        request_id: arrears_core::ids::AttemptId::new(id).unwrap(),
+        channel,
+        address: Some("+573001234567".into()),
+        account_ids: vec![],
+        callee_role: CalleeRole::Debtor,
+        at: at.map(self::at),
+        at_workplace: false,
+        agent: Some("agent-7".into()),
+    })
+}
+
+/// A Colombian debtor (Ley 2300: 1 contact a day, Mon–Fri 07–19) who
+/// authorised SMS and phone, with one account.
+pub fn colombian() -> Harness {
+    Harness::new()
+        .given(Command::RegisterDebtor(RegisterDebtor {
+            jurisdiction: "CO".into(),
+            time_zone: "America/Bogota".into(),
+            locale: "es-CO".into(),
+            display_name: None,
+            contact_points: vec![
+                ContactPoint {
+                    channel: Channel::Sms,
+                    address: "+573001234567".into(),
+                    consented: true,
+                },
+                ContactPoint {
+                    channel: Channel::Phone,
+                    address: "+573001234567".into(),
+                    consented: true,
+                },
+            ],
+        }))
+        .given(open("a1", cop(100_000_000), "2026-02-01"))
 }

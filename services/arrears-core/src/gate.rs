@@ -1,0 +1,222 @@
+//! The compliance gate inside the aggregate: a proposed contact is judged by
+//! the pure policy engine (`arrears-policy`) against the debtor's OWN history
+//! as the single writer holds it, so two agents racing for the last allowed
+//! contact cannot both pass: the first allowed decision is a reservation that
+//! the second one sees.
+//!
+//! The same judgement flags contact attempts reported after the fact (a
+//! dialer's log): a contact the policy would have denied is recorded with the
+//! violation, never dropped.
+
+use arrears_policy::{
+    CalleeRole as PCallee, Channel as PChannel, Decision, Direction as PDirection,
+    EvaluationRequest, Facts, HistoryEntry, PackSet, ProposedContact,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::event::Violation;
+use crate::ids::AccountId;
+use crate::state::DebtorState;
+use crate::vocabulary::{CalleeRole, Channel, ContactOutcome};
+
+/// A contact to judge.
+#[derive(Debug, Clone)]
+pub struct Proposal<'a> {
+    pub channel: Channel,
+    pub address: Option<&'a str>,
+    pub account_ids: &'a [AccountId],
+    pub callee_role: CalleeRole,
+    pub at: DateTime<Utc>,
+    pub at_workplace: bool,
+}
+
+/// Judges `proposal` against the debtor's profile, standing facts and every
+/// contact made or reserved at or before `proposal.at` (a reservation for
+/// the very same instant is a competing contact and must count).
+pub fn evaluate(state: &DebtorState, policy: &PackSet, proposal: &Proposal<'_>) -> Decision {
+    arrears_policy::evaluate(policy, &request(state, proposal))
+}
+
+/// The denying rules of a decision, as recorded on a flagged attempt.
+pub fn violation_of(decision: &Decision) -> Option<Violation> {
+    if decision.verdict == arrears_policy::Verdict::Allow {
+        return None;
+    }
+    Some(Violation {
+        rules: decision
+            .rules
+            .iter()
+            .filter(|r| r.outcome == arrears_policy::RuleOutcome::Deny)
+            .cloned()
+            .collect(),
+        packs: decision.packs.clone(),
+        tzdata_version: decision.tzdata_version.clone(),
+        inputs_hash: decision.inputs_hash.clone(),
+    })
+}
+
+/// The evaluation request for a proposal (public so auditors can see the
+/// exact inputs, and so `inputs_hash` can be recomputed).
+pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationRequest {
+    let (jurisdictions, time_zones, authorised) = match &state.profile {
+        Some(p) => (
+            vec![p.jurisdiction.clone()],
+            vec![p.time_zone.clone()],
+            p.contact_points
+                .iter()
+                .filter(|c| c.consented)
+                .map(|c| same::<_, PChannel>(&c.channel))
+                .collect::<Vec<_>>(),
+        ),
+        None => (Vec::new(), Vec::new(), Vec::new()),
+    };
+    let mut facts = Facts {
+        authorised_channels: Some(authorised),
+        ..Facts::default()
+    };
+    facts.opt_outs = state
+        .opt_outs
+        .iter()
+        .map(|o| arrears_policy::request::OptOut {
+            address: o.address.clone(),
+            channel: same(&o.channel),
+        })
+        .collect();
+    for c in &state.cease_requests {
+        if c.account_ids.is_empty() {
+            facts.cease_communication.all = true;
+        } else {
+            facts
+                .cease_communication
+                .debt_ids
+                .extend(c.account_ids.iter().map(|a| a.to_string()));
+        }
+    }
+    let debt_ids = |ids: &[AccountId]| ids.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let mut history: Vec<HistoryEntry> = state
+        .contacts
+        .iter()
+        .filter(|c| c.occurred_at <= proposal.at)
+        .map(|c| HistoryEntry {
+            address: c.address.clone(),
+            at: c.occurred_at.fixed_offset(),
+            callee_role: same(&c.callee_role),
+            channel: same(&c.channel),
+            debt_ids: debt_ids(&c.account_ids),
+            direction: same(&c.direction),
+            outcome: same(&c.outcome),
+            person_id: None,
+            two_way: c.two_way,
+        })
+        .collect();
+    // Allowed requests not yet carried out count as contacts at their time:
+    // conservative (a reservation never loosens a limit) and race-free.
+    history.extend(
+        state
+            .contact_requests
+            .values()
+            .filter(|r| r.allowed && !r.fulfilled && r.at <= proposal.at)
+            .map(|r| HistoryEntry {
+                address: r.address.clone(),
+                at: r.at.fixed_offset(),
+                callee_role: same(&r.callee_role),
+                channel: same(&r.channel),
+                debt_ids: debt_ids(&r.account_ids),
+                direction: PDirection::Outbound,
+                outcome: same(&reserved_outcome(r.channel)),
+                person_id: None,
+                two_way: false,
+            }),
+    );
+    history.sort_by_key(|h| h.at);
+    EvaluationRequest {
+        facts,
+        history,
+        jurisdictions,
+        proposed: ProposedContact {
+            address: proposal.address.map(str::to_string),
+            at: proposal.at.fixed_offset(),
+            at_workplace: proposal.at_workplace,
+            callee_role: same::<_, PCallee>(&proposal.callee_role),
+            channel: same(&proposal.channel),
+            debt_ids: debt_ids(proposal.account_ids),
+            direction: PDirection::Outbound,
+            person_id: None,
+            purpose: Default::default(),
+        },
+        time_zones,
+    }
+}
+
+/// How a reserved (allowed, not yet reported) contact is counted: as a
+/// placed call that reached nobody, or a delivered message. Both count toward
+/// every cap; neither opens a conversation window.
+fn reserved_outcome(channel: Channel) -> ContactOutcome {
+    match channel {
+        Channel::Phone | Channel::Visit => ContactOutcome::NoAnswer,
+        _ => ContactOutcome::Delivered,
+    }
+}
+
+/// Maps between the core's and the policy engine's vocabularies, which are
+/// the same snake_case strings by contract (a test checks every value).
+fn same<A: Serialize, B: DeserializeOwned>(a: &A) -> B {
+    serde_json::to_value(a)
+        .ok()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .expect("arrears-core and arrears-policy share one vocabulary")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrears_policy::ContactOutcome as POutcome;
+
+    #[test]
+    fn vocabularies_agree_value_for_value() {
+        use crate::vocabulary::*;
+        for c in [
+            Channel::Phone,
+            Channel::Sms,
+            Channel::Email,
+            Channel::Whatsapp,
+            Channel::Letter,
+            Channel::Visit,
+        ] {
+            let _: PChannel = same(&c);
+        }
+        for o in [
+            ContactOutcome::Busy,
+            ContactOutcome::NotInService,
+            ContactOutcome::NoAnswer,
+            ContactOutcome::VoicemailReached,
+            ContactOutcome::MessageLeft,
+            ContactOutcome::AnsweredNoConversation,
+            ContactOutcome::RightPartyContact,
+            ContactOutcome::WrongParty,
+            ContactOutcome::Delivered,
+            ContactOutcome::Read,
+            ContactOutcome::Replied,
+            ContactOutcome::Failed,
+        ] {
+            let _: POutcome = same(&o);
+        }
+        for r in [
+            CalleeRole::Debtor,
+            CalleeRole::CoDebtor,
+            CalleeRole::Guarantor,
+            CalleeRole::Reference,
+            CalleeRole::ThirdParty,
+            CalleeRole::Attorney,
+            CalleeRole::Creditor,
+            CalleeRole::CreditReportingAgency,
+        ] {
+            let _: PCallee = same(&r);
+        }
+        for d in [Direction::Outbound, Direction::Inbound] {
+            let _: PDirection = same(&d);
+        }
+    }
+}

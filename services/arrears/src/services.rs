@@ -1,0 +1,316 @@
+//! The production services on Kafka and PostgreSQL, one subcommand each, so
+//! each scales and fails on its own (DESIGN D9): `arrears topics create`,
+//! `arrears ledger`, `arrears gateway`, `arrears project <name>`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use arrears_core::view::DebtorView;
+use arrears_core::{DebtorId, TenantId};
+use arrears_gateway::{DebtorReader, Gateway, SystemClock, app};
+use arrears_kafka::ledger::{KafkaLedger, LedgerOptions};
+use arrears_kafka::transport::KafkaSubmitter;
+use arrears_kafka::{KafkaConfig, KafkaLog, topics};
+use arrears_log::EventLog;
+use arrears_views::{
+    DeadLetter, DeadLetterSink, DebtorViewReader, DebtorsProjection, Projection, Projector,
+    ProjectorConfig, Shutdown, ViewStore,
+};
+use async_trait::async_trait;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+
+use crate::dev::shutdown_signal;
+use crate::settings::Settings;
+
+#[derive(clap::Args)]
+pub struct TopicsArgs {
+    #[command(subcommand)]
+    action: TopicsAction,
+}
+
+#[derive(clap::Subcommand)]
+enum TopicsAction {
+    /// Create the topics if missing (idempotent) and verify their partition counts.
+    Create {
+        /// Partitions of every topic (fixed for life: part of the key → partition function).
+        #[arg(long)]
+        partitions: Option<u32>,
+    },
+    /// Verify that the topics exist and that commands and events agree.
+    Verify,
+}
+
+pub async fn topics(args: TopicsArgs, settings: &Settings) -> anyhow::Result<()> {
+    let mut cfg = settings.kafka()?;
+    match args.action {
+        TopicsAction::Create { partitions } => {
+            if let Some(p) = partitions {
+                cfg = cfg.with_partitions(p);
+            }
+            let t = topics::create_topics(&cfg).await?;
+            println!(
+                "topics ready: {} {} {} {} ({} partitions); created now: {}",
+                cfg.commands_topic(),
+                cfg.events_topic(),
+                cfg.replies_topic(),
+                cfg.dead_letter_topic(),
+                t.partitions,
+                if t.created.is_empty() {
+                    "none".to_string()
+                } else {
+                    t.created.join(", ")
+                }
+            );
+        }
+        TopicsAction::Verify => {
+            let p = topics::verify_topics(&cfg).await?;
+            println!("topics verified: {p} partitions");
+        }
+    }
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct LedgerArgs {
+    /// Stable identity of this instance (its transactional.id): a restarted
+    /// instance with the same id fences its previous incarnation.
+    #[arg(long, env = "ARREARS_LEDGER_ID", default_value = "0")]
+    instance_id: String,
+    /// Most commands per Kafka transaction.
+    #[arg(long, env = "ARREARS_LEDGER_MAX_BATCH", default_value_t = 1_000)]
+    max_batch: usize,
+    /// How long to wait for more commands before committing a partial batch.
+    #[arg(long, env = "ARREARS_LEDGER_LINGER_MS", default_value_t = 5)]
+    linger_ms: u64,
+}
+
+pub async fn ledger(args: LedgerArgs, settings: &Settings) -> anyhow::Result<()> {
+    let cfg = settings.kafka()?;
+    topics::verify_topics(&cfg).await?;
+    let ledger = KafkaLedger::start(
+        cfg,
+        LedgerOptions {
+            instance_id: args.instance_id.clone(),
+            max_batch: args.max_batch.max(1),
+            linger: Duration::from_millis(args.linger_ms),
+        },
+    );
+    tracing::info!(instance = %args.instance_id, "ledger running");
+    println!("arrears ledger running (instance {})", args.instance_id);
+    let stats = ledger.stats.clone();
+    let reporter = tokio::spawn(async move {
+        use std::sync::atomic::Ordering::Relaxed;
+        loop {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            tracing::info!(
+                batches = stats.committed_batches.load(Relaxed),
+                commands = stats.committed_commands.load(Relaxed),
+                events = stats.committed_events.load(Relaxed),
+                aborted = stats.aborted_batches.load(Relaxed),
+                restarts = stats.restarts.load(Relaxed),
+                dead_lettered = stats.dead_lettered.load(Relaxed),
+                "ledger progress"
+            );
+        }
+    });
+    shutdown_signal().await;
+    reporter.abort();
+    tokio::task::spawn_blocking(move || ledger.stop()).await?;
+    tracing::info!("ledger stopped cleanly");
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct GatewayArgs {
+    /// Address the HTTP API listens on.
+    #[arg(long, env = "ARREARS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: std::net::SocketAddr,
+    /// How long a request waits for the ledger's reply before answering 202.
+    #[arg(long, env = "ARREARS_REPLY_WAIT_MS", default_value_t = 10_000)]
+    reply_wait_ms: u64,
+}
+
+/// `GET /v1/debtors/{id}` from the PostgreSQL read model.
+struct ProjectedDebtors(DebtorViewReader);
+
+#[async_trait]
+impl DebtorReader for ProjectedDebtors {
+    async fn debtor(&self, tenant: &TenantId, id: &DebtorId) -> Result<Option<DebtorView>, String> {
+        self.0.debtor(tenant, id).await.map_err(|e| e.to_string())
+    }
+}
+
+pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<()> {
+    let cfg = settings.kafka()?;
+    let admin_key = settings.admin_key.clone().context(
+        "the gateway needs an API key: set ARREARS_ADMIN_KEY (or admin_key in the config file)",
+    )?;
+    if admin_key.trim().len() < 8 {
+        anyhow::bail!("ARREARS_ADMIN_KEY must be at least 8 characters");
+    }
+    let tenant = TenantId::new(settings.tenant.clone()).context("tenant")?;
+    let store = ViewStore::connect_postgres(&settings.database_url()?)
+        .await
+        .context("connecting to PostgreSQL")?;
+    let submitter = KafkaSubmitter::connect(cfg, Duration::from_millis(args.reply_wait_ms))
+        .await
+        .context("connecting to Kafka")?;
+    let gw = Gateway {
+        submitter: Arc::new(submitter),
+        reader: Arc::new(ProjectedDebtors(DebtorViewReader::new(store))),
+        clock: Arc::new(SystemClock),
+        admin_key: admin_key.trim().into(),
+        tenant,
+    };
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let bound = listener.local_addr()?;
+    tracing::info!(address = %bound, "gateway serving");
+    println!("arrears gateway listening on http://{bound}");
+    axum::serve(listener, app(gw))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("gateway stopped cleanly");
+    Ok(())
+}
+
+#[derive(clap::Args)]
+pub struct ProjectArgs {
+    /// The projection: `debtors` (the debtor read model behind GET /v1/debtors/{id}).
+    name: String,
+    /// Most events per SQL transaction.
+    #[arg(long, default_value_t = 1_000)]
+    max_batch: usize,
+}
+
+/// Forwards dead letters to `arrears.dead-letter` after their batch committed
+/// (the `dead_letters` table holds them exactly once in any case).
+struct KafkaDeadLetters {
+    producer: FutureProducer,
+    topic: String,
+}
+
+#[async_trait]
+impl DeadLetterSink for KafkaDeadLetters {
+    async fn after_commit(
+        &self,
+        letters: &[DeadLetter],
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        for l in letters {
+            let headers = arrears_kafka::log::kafka_headers(&[
+                ("arrears_dlq_reason".to_string(), l.reason.clone()),
+                (
+                    "arrears_dlq_source".to_string(),
+                    format!("{}/{}/{}", l.topic, l.partition, l.offset),
+                ),
+                (
+                    "arrears_dlq_projection".to_string(),
+                    format!("{}@v{}", l.projection, l.version),
+                ),
+            ]);
+            self.producer
+                .send(
+                    FutureRecord::to(&self.topic)
+                        .key(&l.record.key)
+                        .payload(&l.record.value)
+                        .headers(headers),
+                    Duration::from_secs(10),
+                )
+                .await
+                .map_err(|(e, _)| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+        }
+        Ok(())
+    }
+}
+
+/// The projection called `name`.
+pub fn projection(name: &str) -> anyhow::Result<Arc<dyn Projection>> {
+    match name {
+        "debtors" => Ok(Arc::new(DebtorsProjection)),
+        other => anyhow::bail!("unknown projection `{other}` (known: debtors)"),
+    }
+}
+
+pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<()> {
+    let projection = projection(&args.name)?;
+    let cfg: KafkaConfig = settings.kafka()?;
+    let log: Arc<dyn EventLog> = KafkaLog::connect(cfg.clone()).await?;
+    let url = settings.database_url()?;
+    let shutdown = Shutdown::new();
+    let signal = {
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            shutdown.trigger();
+        })
+    };
+    println!("arrears projector `{}` running", args.name);
+    // Each round loads the checkpoints afresh, so after any failure (the
+    // database restarting, a network blip) the projector resumes exactly
+    // where its last committed batch ended: no gap, no double.
+    let mut failures = 0u32;
+    while !shutdown.is_triggered() {
+        let round = async {
+            let store = ViewStore::connect_postgres(&url)
+                .await
+                .context("connecting to PostgreSQL")?;
+            let sink = KafkaDeadLetters {
+                producer: cfg.producer().set("enable.idempotence", "true").create()?,
+                topic: cfg.dead_letter_topic(),
+            };
+            let projector = Projector::new(
+                log.clone(),
+                store.clone(),
+                projection.clone(),
+                ProjectorConfig {
+                    topic: cfg.events_topic(),
+                    max_batch: args.max_batch.max(1),
+                    partitions: None,
+                    idle_recheck: Some(Duration::from_secs(1)),
+                },
+            )
+            .await?
+            .with_dead_letter_sink(Arc::new(sink));
+            let result = projector.run(shutdown.clone()).await;
+            store.close().await;
+            anyhow::Ok(result?)
+        };
+        match round.await {
+            Ok(progress) => {
+                tracing::info!(?progress, "projector stopped cleanly");
+                break;
+            }
+            Err(e) if is_permanent(&e) => return Err(e),
+            Err(e) => {
+                failures += 1;
+                let wait = Duration::from_millis(250 * u64::from(failures.min(20)));
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "projector failed; resuming from the last checkpoint");
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = shutdown.triggered() => {}
+                }
+            }
+        }
+    }
+    signal.abort();
+    Ok(())
+}
+
+/// Failures a retry cannot fix: a broken history or a second instance.
+fn is_permanent(e: &anyhow::Error) -> bool {
+    use arrears_views::ViewError;
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<ViewError>(),
+            Some(
+                ViewError::SequenceGap { .. }
+                    | ViewError::CheckpointAhead { .. }
+                    | ViewError::CheckpointConflict { .. }
+                    | ViewError::Corrupt { .. }
+                    | ViewError::Config(_)
+            )
+        )
+    })
+}
