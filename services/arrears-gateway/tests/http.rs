@@ -518,3 +518,86 @@ async fn slow_reply_gives_202_and_the_outcome_is_fetched_later() {
     let r = get(&app, "/v1/commands/not-a-uuid").await;
     assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter");
 }
+
+#[tokio::test]
+async fn the_contact_gate_answers_with_the_decision_and_records_it() {
+    let app = setup().await;
+    let r = post(
+        &app,
+        "/v1/debtors",
+        json!({"debtor_id": "co-1", "jurisdiction": "CO", "time_zone": "America/Bogota",
+               "locale": "es-CO",
+               "contact_points": [{"channel": "phone", "address": "+573001234567", "consented": true}]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    // The fixed clock: Monday 2026-03-02 15:00 UTC = 10:00 in Bogotá.
+    let r = post(
+        &app,
+        "/v1/debtors/co-1/contact-requests",
+        json!({"request_id": "req-1", "channel": "phone", "address": "+573001234567"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["decision"]["verdict"], "allow");
+    assert_eq!(r.body["events"][0]["type"], "arrears.contact.decided.v1");
+    let r = post(
+        &app,
+        "/v1/debtors/co-1/contact-requests",
+        json!({"request_id": "req-2", "channel": "phone"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["decision"]["verdict"], "deny");
+    assert_eq!(
+        r.body["decision"]["next_allowed_at"],
+        "2026-03-03T12:00:00Z"
+    );
+    let denying: Vec<&str> = r.body["decision"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|rule| rule["outcome"] == "deny")
+        .map(|rule| rule["rule_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(denying, vec!["co.one_contact_per_day"]);
+    // Reusing a request id is a conflict.
+    let r = post(
+        &app,
+        "/v1/debtors/co-1/contact-requests",
+        json!({"request_id": "req-1", "channel": "sms"}),
+    )
+    .await;
+    assert_problem(&r, StatusCode::CONFLICT, "contact_request_already_exists");
+}
+
+#[tokio::test]
+async fn stateless_evaluation_answers_and_validates() {
+    let app = setup().await;
+    let r = post(
+        &app,
+        "/v1/compliance/evaluate",
+        json!({"jurisdictions": ["US", "US-MA"], "time_zones": ["America/New_York"],
+               "proposed": {"at": "2026-06-02T07:30:00-04:00", "channel": "phone",
+                            "debt_ids": ["d1"], "callee_role": "debtor", "direction": "outbound"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["verdict"], "deny");
+    // 07:30 EDT: the next lawful moment is 08:00 EDT = 12:00 UTC.
+    assert_eq!(r.body["next_allowed_at"], "2026-06-02T12:00:00Z");
+    assert_eq!(r.body["rules"][0]["rule_id"], "us.regf.inconvenient_hours");
+    let r = post(
+        &app,
+        "/v1/compliance/evaluate",
+        json!({"jurisdictions": ["US"]}),
+    )
+    .await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_body");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("missing field `proposed`")
+    );
+}

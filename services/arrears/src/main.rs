@@ -1,6 +1,7 @@
 //! The `arrears` binary: every service as a subcommand (DESIGN D9).
 
 mod bench;
+mod compliance;
 mod demo;
 mod dev;
 mod services;
@@ -42,14 +43,27 @@ enum Command {
     Gateway(services::GatewayArgs),
     /// Run a projector (Kafka → PostgreSQL), e.g. `arrears project debtors`.
     Project(services::ProjectArgs),
+    /// Evaluate a proposed contact against the policy packs (stateless), or list the packs.
+    Compliance(compliance::ComplianceArgs),
     /// Run a benchmark and print its report (see docs/PERFORMANCE.md).
     Bench(bench::BenchArgs),
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.log_format);
+    match run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One readable line (with its causes) for operators and scripts.
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = settings::Settings::load(cli.config.as_deref())?;
     match cli.command {
         Command::Dev(args) => dev::run(args).await,
@@ -57,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Ledger(args) => services::ledger(args, &settings).await,
         Command::Gateway(args) => services::gateway(args, &settings).await,
         Command::Project(args) => services::project(args, &settings).await,
+        Command::Compliance(args) => compliance::run(args),
         Command::Bench(args) => bench::run(args, &settings).await,
     }
 }
