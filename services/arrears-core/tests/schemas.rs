@@ -127,3 +127,42 @@ fn schemas_reject_what_the_code_rejects() {
     extra["surprise"] = serde_json::json!(1);
     assert!(!v.is_valid(&extra));
 }
+
+/// The AsyncAPI document lists every event type and points at schema files
+/// that exist, so the integration contract cannot forget a type.
+#[test]
+fn asyncapi_lists_every_event_type_with_its_schema() {
+    let doc = std::fs::read_to_string(schemas_dir().join("asyncapi.yaml")).unwrap();
+    assert!(doc.starts_with("# AsyncAPI 3") && doc.contains("asyncapi: 3.0.0"));
+    let parsed: serde_yaml::Value =
+        serde_yaml::from_str(&doc).expect("asyncapi.yaml is valid YAML");
+    assert_eq!(parsed["asyncapi"].as_str(), Some("3.0.0"));
+    assert_eq!(
+        parsed["channels"]["events"]["messages"]
+            .as_mapping()
+            .map(|m| m.len()),
+        Some(EVENT_TYPES.len())
+    );
+    for t in EVENT_TYPES {
+        assert!(
+            doc.contains(&format!("name: {t}")),
+            "{t} is missing from asyncapi.yaml"
+        );
+        let reference = format!("./events/{t}.schema.json");
+        assert!(doc.contains(&reference), "{t}: no payload reference");
+        assert!(
+            schemas_dir()
+                .join("events")
+                .join(format!("{t}.schema.json"))
+                .exists()
+        );
+    }
+    for topic in [
+        "arrears.events",
+        "arrears.commands",
+        "arrears.replies",
+        "arrears.dead-letter",
+    ] {
+        assert!(doc.contains(&format!("address: {topic}")), "{topic}");
+    }
+}
