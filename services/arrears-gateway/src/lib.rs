@@ -12,6 +12,7 @@
 pub mod auth;
 pub mod extract;
 pub mod problem;
+pub mod queries;
 pub mod routes;
 
 use std::sync::Arc;
@@ -27,10 +28,52 @@ use chrono::{DateTime, DurationRound, Utc};
 
 use crate::problem::Problem;
 
-/// Reads the current state of a debtor for `GET /v1/debtors/{id}`.
+/// Why a read query has no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryError {
+    /// This deployment does not run the projection behind the query.
+    Unavailable,
+    /// The subject does not exist (for this tenant).
+    NotFound(String),
+    /// The query failed (the database is down, …): retry later.
+    Failed(String),
+}
+
+/// The read side the gateway serves: the debtor view (every deployment has
+/// it) and, where the deployment runs their projections, the portfolio and
+/// the audit trail (by default: not available, 501).
 #[async_trait]
 pub trait DebtorReader: Send + Sync + 'static {
+    /// `GET /v1/debtors/{id}`.
     async fn debtor(&self, tenant: &TenantId, id: &DebtorId) -> Result<Option<DebtorView>, String>;
+
+    /// `GET /v1/portfolio/summary?as_of=…`: the portfolio as known at `as_of`.
+    async fn portfolio_summary(
+        &self,
+        _tenant: &TenantId,
+        _as_of: DateTime<Utc>,
+    ) -> Result<serde_json::Value, QueryError> {
+        Err(QueryError::Unavailable)
+    }
+
+    /// `GET /v1/portfolio/kpis?from=…&to=…`: KPIs of the period.
+    async fn portfolio_kpis(
+        &self,
+        _tenant: &TenantId,
+        _from: DateTime<Utc>,
+        _to: DateTime<Utc>,
+    ) -> Result<serde_json::Value, QueryError> {
+        Err(QueryError::Unavailable)
+    }
+
+    /// `GET /v1/audit/debtors/{id}`: the hash-chained compliance trail.
+    async fn audit_trail(
+        &self,
+        _tenant: &TenantId,
+        _id: &DebtorId,
+    ) -> Result<serde_json::Value, QueryError> {
+        Err(QueryError::Unavailable)
+    }
 }
 
 #[async_trait]
@@ -104,6 +147,9 @@ pub fn app(gw: Gateway) -> Router {
             post(record_cease_communication),
         )
         .route("/commands/{command_id}", get(get_command))
+        .route("/portfolio/summary", get(queries::portfolio_summary))
+        .route("/portfolio/kpis", get(queries::portfolio_kpis))
+        .route("/audit/debtors/{debtor_id}", get(queries::audit_trail))
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .route_layer(axum::middleware::from_fn_with_state(
             gw.clone(),

@@ -601,3 +601,41 @@ async fn stateless_evaluation_answers_and_validates() {
             .contains("missing field `proposed`")
     );
 }
+
+#[tokio::test]
+async fn portfolio_and_audit_queries_need_explicit_time_and_a_projection() {
+    let app = setup().await;
+    // This test deployment runs no portfolio or audit projection: 501.
+    let r = get(&app, "/v1/portfolio/summary?as_of=2026-06-30").await;
+    assert_problem(&r, StatusCode::NOT_IMPLEMENTED, "not_available");
+    let r = get(&app, "/v1/audit/debtors/d1").await;
+    assert_problem(&r, StatusCode::NOT_IMPLEMENTED, "not_available");
+    // Time is never implied.
+    let r = get(&app, "/v1/portfolio/summary").await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter");
+    assert_eq!(r.body["errors"][0]["field"], "as_of");
+    let r = get(&app, "/v1/portfolio/summary?as_of=yesterday").await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter");
+    let r = get(&app, "/v1/portfolio/kpis?from=2026-07-01&to=2026-06-30").await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter");
+    assert_eq!(r.body["errors"][0]["field"], "from");
+    let r = get(&app, "/v1/portfolio/kpis?from=2026-01-01").await;
+    assert_eq!(r.body["errors"][0]["field"], "to");
+    let r = get(&app, "/v1/portfolio/summary?as_of=2026-06-30&extra=1").await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_parameter");
+}
+
+#[test]
+fn a_bare_date_means_the_end_of_that_day_in_utc() {
+    use arrears_gateway::queries::parse_instant;
+    assert_eq!(
+        parse_instant("as_of", "2026-06-30").unwrap().to_rfc3339(),
+        "2026-06-30T23:59:59.999999+00:00"
+    );
+    assert_eq!(
+        parse_instant("as_of", "2026-06-30T10:00:00-05:00")
+            .unwrap()
+            .to_rfc3339(),
+        "2026-06-30T15:00:00+00:00"
+    );
+}

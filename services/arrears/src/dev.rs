@@ -11,6 +11,9 @@ use arrears_core::TenantId;
 use arrears_gateway::{Gateway, SystemClock, app};
 use arrears_ledger::{EmbeddedLedger, LedgerConfig};
 use arrears_log::{EventLog, SqliteLog};
+use arrears_views::{ProjectorConfig, Shutdown, ViewStore};
+
+use crate::reads::{DebtorSource, Reads};
 use rand::RngCore;
 
 #[derive(clap::Args)]
@@ -44,11 +47,15 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let tenant = TenantId::new(args.tenant.clone()).context("--tenant")?;
     let admin_key = admin_key(&args.data_dir)?;
 
-    let log = SqliteLog::open(&args.data_dir.join("arrears.db"), args.partitions)
+    let sqlite = SqliteLog::open(&args.data_dir.join("arrears.db"), args.partitions)
         .await
         .context("opening the embedded event log")?;
-    let log: Arc<dyn EventLog> = Arc::new(log);
-    let (ledger, ledger_task) = EmbeddedLedger::start(log, LedgerConfig::default())
+    // The views live in the same SQLite file as the log (one file to back up).
+    let views = ViewStore::sqlite(sqlite.pool().clone())
+        .await
+        .context("preparing the embedded views")?;
+    let log: Arc<dyn EventLog> = Arc::new(sqlite);
+    let (ledger, ledger_task) = EmbeddedLedger::start(log.clone(), LedgerConfig::default())
         .await
         .context("rebuilding the ledger from the log")?;
 
@@ -68,9 +75,16 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         }
     }
 
+    // The projections run in this process too, each from its own checkpoints.
+    let shutdown = Shutdown::new();
+    let portfolio = arrears_portfolio::projector(log.clone(), &views, ProjectorConfig::default())
+        .await
+        .context("starting the portfolio projector")?
+        .spawn_with(shutdown.clone());
+
     let gateway = Gateway {
         submitter: Arc::new(ledger.clone()),
-        reader: Arc::new(ledger.clone()),
+        reader: Reads::new(DebtorSource::Ledger(ledger.clone()), views.clone()),
         clock: Arc::new(SystemClock),
         admin_key: admin_key.into(),
         tenant,
@@ -92,9 +106,13 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .await
         .context("serving HTTP")?;
 
-    // In-flight requests are done; let the ledger finish what is queued.
+    // In-flight requests are done; let the ledger finish what is queued,
+    // then the projectors finish their current batch.
     ledger.stop().await;
     ledger_task.await.context("waiting for the ledger")?;
+    shutdown.trigger();
+    portfolio.join().await.context("the portfolio projector")?;
+    views.close().await;
     tracing::info!("arrears dev stopped cleanly");
     Ok(())
 }

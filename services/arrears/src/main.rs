@@ -4,6 +4,7 @@ mod bench;
 mod compliance;
 mod demo;
 mod dev;
+mod reads;
 mod services;
 mod settings;
 
@@ -45,6 +46,10 @@ enum Command {
     Project(services::ProjectArgs),
     /// Evaluate a proposed contact against the policy packs (stateless), or list the packs.
     Compliance(compliance::ComplianceArgs),
+    /// Rebuild a projection from offset 0 and swap it in atomically (blue/green).
+    Replay(services::ReplayArgs),
+    /// Print the checksum (or the lines) of a projection's deterministic export.
+    Export(services::ExportArgs),
     /// Run a benchmark and print its report (see docs/PERFORMANCE.md).
     Bench(bench::BenchArgs),
 }
@@ -72,6 +77,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gateway(args) => services::gateway(args, &settings).await,
         Command::Project(args) => services::project(args, &settings).await,
         Command::Compliance(args) => compliance::run(args),
+        Command::Replay(args) => services::replay(args, &settings).await,
+        Command::Export(args) => services::export(args.target, args.lines, &settings).await,
         Command::Bench(args) => bench::run(args, &settings).await,
     }
 }

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use arrears_core::view::DebtorView;
-use arrears_core::{DebtorId, TenantId};
-use arrears_gateway::{DebtorReader, Gateway, SystemClock, app};
+use arrears_core::TenantId;
+use arrears_gateway::{Gateway, SystemClock, app};
 use arrears_kafka::ledger::{KafkaLedger, LedgerOptions};
 use arrears_kafka::transport::KafkaSubmitter;
 use arrears_kafka::{KafkaConfig, KafkaLog, topics};
@@ -21,6 +20,7 @@ use async_trait::async_trait;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 
 use crate::dev::shutdown_signal;
+use crate::reads::{DebtorSource, Reads};
 use crate::settings::Settings;
 
 #[derive(clap::Args)]
@@ -131,16 +131,6 @@ pub struct GatewayArgs {
     reply_wait_ms: u64,
 }
 
-/// `GET /v1/debtors/{id}` from the PostgreSQL read model.
-struct ProjectedDebtors(DebtorViewReader);
-
-#[async_trait]
-impl DebtorReader for ProjectedDebtors {
-    async fn debtor(&self, tenant: &TenantId, id: &DebtorId) -> Result<Option<DebtorView>, String> {
-        self.0.debtor(tenant, id).await.map_err(|e| e.to_string())
-    }
-}
-
 pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<()> {
     let cfg = settings.kafka()?;
     let admin_key = settings.admin_key.clone().context(
@@ -158,7 +148,10 @@ pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<(
         .context("connecting to Kafka")?;
     let gw = Gateway {
         submitter: Arc::new(submitter),
-        reader: Arc::new(ProjectedDebtors(DebtorViewReader::new(store))),
+        reader: Reads::new(
+            DebtorSource::Projection(DebtorViewReader::new(store.clone())),
+            store,
+        ),
         clock: Arc::new(SystemClock),
         admin_key: admin_key.trim().into(),
         tenant,
@@ -178,7 +171,8 @@ pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<(
 
 #[derive(clap::Args)]
 pub struct ProjectArgs {
-    /// The projection: `debtors` (the debtor read model behind GET /v1/debtors/{id}).
+    /// The projection: `debtors` (the read model behind GET /v1/debtors/{id}) or
+    /// `portfolio` (balances, aging, KPIs as of any instant).
     name: String,
     /// Most events per SQL transaction.
     #[arg(long, default_value_t = 1_000)]
@@ -225,16 +219,19 @@ impl DeadLetterSink for KafkaDeadLetters {
     }
 }
 
-/// The projection called `name`.
-pub fn projection(name: &str) -> anyhow::Result<Arc<dyn Projection>> {
+/// The projection called `name`, after preparing its tables in `store`.
+pub async fn projection(name: &str, store: &ViewStore) -> anyhow::Result<Arc<dyn Projection>> {
     match name {
         "debtors" => Ok(Arc::new(DebtorsProjection)),
-        other => anyhow::bail!("unknown projection `{other}` (known: debtors)"),
+        "portfolio" => {
+            arrears_portfolio::migrate(store).await?;
+            Ok(Arc::new(arrears_portfolio::PortfolioProjection::live()))
+        }
+        other => anyhow::bail!("unknown projection `{other}` (known: debtors, portfolio)"),
     }
 }
 
 pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<()> {
-    let projection = projection(&args.name)?;
     let cfg: KafkaConfig = settings.kafka()?;
     let log: Arc<dyn EventLog> = KafkaLog::connect(cfg.clone()).await?;
     let url = settings.database_url()?;
@@ -256,6 +253,7 @@ pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<(
             let store = ViewStore::connect_postgres(&url)
                 .await
                 .context("connecting to PostgreSQL")?;
+            let projection = projection(&args.name, &store).await?;
             let sink = KafkaDeadLetters {
                 producer: cfg.producer().set("enable.idempotence", "true").create()?,
                 topic: cfg.dead_letter_topic(),
@@ -263,7 +261,7 @@ pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<(
             let projector = Projector::new(
                 log.clone(),
                 store.clone(),
-                projection.clone(),
+                projection,
                 ProjectorConfig {
                     topic: cfg.events_topic(),
                     max_batch: args.max_batch.max(1),
@@ -313,4 +311,93 @@ fn is_permanent(e: &anyhow::Error) -> bool {
             )
         )
     })
+}
+
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub target: ReplayArgs,
+    /// Print every line instead of the checksum.
+    #[arg(long)]
+    pub lines: bool,
+}
+
+#[derive(clap::Args)]
+pub struct ReplayArgs {
+    /// The projection to rebuild: `portfolio`.
+    name: String,
+    /// Rebuild an embedded (`arrears dev`) data directory instead of Kafka + PostgreSQL.
+    /// Stop `arrears dev` first: SQLite has one writer.
+    #[arg(long)]
+    data_dir: Option<std::path::PathBuf>,
+    /// Partitions of the embedded log (must match the data directory).
+    #[arg(long, default_value_t = 8)]
+    partitions: u32,
+}
+
+/// Opens the log and the view store of an embedded data directory or of the
+/// production deployment.
+async fn open_views(
+    data_dir: Option<&std::path::Path>,
+    partitions: u32,
+    settings: &Settings,
+) -> anyhow::Result<(Arc<dyn EventLog>, ViewStore, ProjectorConfig)> {
+    Ok(match data_dir {
+        Some(dir) => {
+            let log = arrears_log::SqliteLog::open(&dir.join("arrears.db"), partitions)
+                .await
+                .context("opening the embedded log")?;
+            let store = ViewStore::sqlite(log.pool().clone()).await?;
+            (Arc::new(log), store, ProjectorConfig::default())
+        }
+        None => {
+            let cfg = settings.kafka()?;
+            let log: Arc<dyn EventLog> = KafkaLog::connect(cfg.clone()).await?;
+            let store = ViewStore::connect_postgres(&settings.database_url()?).await?;
+            let config = ProjectorConfig {
+                topic: cfg.events_topic(),
+                ..ProjectorConfig::default()
+            };
+            (log, store, config)
+        }
+    })
+}
+
+/// `arrears export portfolio`: the deterministic export of the active
+/// portfolio generation (its SHA-256 and line count, or the lines with
+/// `--lines`), to compare a rebuild with the live view.
+pub async fn export(args: ReplayArgs, lines: bool, settings: &Settings) -> anyhow::Result<()> {
+    if args.name != "portfolio" {
+        anyhow::bail!("`arrears export` knows `portfolio`");
+    }
+    let (_, store, _) = open_views(args.data_dir.as_deref(), args.partitions, settings).await?;
+    arrears_portfolio::migrate(&store).await?;
+    let rows = arrears_portfolio::export(&store).await?;
+    if lines {
+        for l in &rows {
+            println!("{l}");
+        }
+    } else {
+        println!("{}\t{}", arrears_views::checksum(&rows), rows.len());
+    }
+    store.close().await;
+    Ok(())
+}
+
+/// `arrears replay portfolio`: rebuilds the projection from offset 0 into a
+/// new generation while the live one keeps serving, then swaps atomically,
+/// and prints the report (generation, offsets, record count, checksum).
+pub async fn replay(args: ReplayArgs, settings: &Settings) -> anyhow::Result<()> {
+    if args.name != "portfolio" {
+        anyhow::bail!(
+            "`arrears replay` rebuilds `portfolio` (the debtors view is rebuilt by dropping its rows)"
+        );
+    }
+    let (log, store, config) =
+        open_views(args.data_dir.as_deref(), args.partitions, settings).await?;
+    arrears_portfolio::migrate(&store).await?;
+    let report = arrears_portfolio::rebuild_and_swap(log, &store, config).await?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    store.close().await;
+    Ok(())
 }

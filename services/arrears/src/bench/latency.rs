@@ -61,7 +61,7 @@ pub struct LatencyArgs {
     #[arg(long)]
     pub linger_ms: Option<u64>,
     /// Concurrent debtors while registering (not measured).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 256)]
     pub setup_concurrency: usize,
     /// Seconds of the `GET /healthz` baseline at the same rate (0: skip).
     #[arg(long, default_value_t = 5)]
@@ -495,4 +495,41 @@ fn request(c: &CommandEnvelope) -> anyhow::Result<Req> {
         body: Some(serde_json::to_vec(&body)?),
         idempotency_key: c.idempotency_key.clone(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrears_gateway::routes::{ChargeRequest, RegisterRequest};
+
+    #[test]
+    fn every_generated_command_maps_to_a_route_the_gateway_parses() {
+        let tenant = TenantId::new("bench").unwrap();
+        let q = workload::quotas(200, 20).unwrap();
+        let scripts = workload::generate(&tenant, &q, chrono::Utc::now(), 0, 3);
+        for s in &scripts {
+            let register = request(&s.commands[0]).unwrap();
+            assert_eq!(register.path, "/v1/debtors");
+            let body: RegisterRequest =
+                serde_json::from_slice(register.body.as_deref().unwrap()).unwrap();
+            assert_eq!(body.debtor_id, s.commands[0].debtor_id);
+        }
+        let measured = round_robin(&scripts).unwrap();
+        assert_eq!(measured.len(), 160);
+        // Round-robin: the first round holds one command of each debtor.
+        let first: std::collections::BTreeSet<&str> = measured[..20]
+            .iter()
+            .map(|r| r.path.split('/').nth(3).unwrap())
+            .collect();
+        assert_eq!(first.len(), 20);
+        let mut charges = 0;
+        for r in &measured {
+            assert!(r.path.starts_with("/v1/debtors/B"), "{}", r.path);
+            if r.path.ends_with("/charges") {
+                charges += 1;
+                let _: ChargeRequest = serde_json::from_slice(r.body.as_deref().unwrap()).unwrap();
+            }
+        }
+        assert!(charges > 0);
+    }
 }

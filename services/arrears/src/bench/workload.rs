@@ -347,6 +347,12 @@ impl Generator {
     }
 }
 
+/// The shipped policy packs (the compliance gate decides contacts with them).
+pub fn policy() -> &'static arrears_policy::PackSet {
+    static P: std::sync::OnceLock<arrears_policy::PackSet> = std::sync::OnceLock::new();
+    P.get_or_init(|| arrears_policy::PackSet::embedded().expect("shipped packs are valid"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -397,10 +403,4 @@ mod tests {
         assert!(quotas(10, 6).is_err());
         assert!(quotas(10, 0).is_err());
     }
-}
-
-/// The shipped policy packs (the compliance gate decides contacts with them).
-pub fn policy() -> &'static arrears_policy::PackSet {
-    static P: std::sync::OnceLock<arrears_policy::PackSet> = std::sync::OnceLock::new();
-    P.get_or_init(|| arrears_policy::PackSet::embedded().expect("shipped packs are valid"))
 }
