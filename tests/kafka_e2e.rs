@@ -588,6 +588,7 @@ async fn the_production_services_serve_the_api_over_kafka_and_postgres() {
     env.push(("ARREARS_TENANT", "acme".into()));
     let mut ledger = Proc::start("ledger", &["ledger"], &env);
     let mut projector = Proc::start("projector", &["project", "debtors"], &env);
+    let mut portfolio = Proc::start("portfolio", &["project", "portfolio"], &env);
     let (mut gateway, base) = start_gateway(&env);
 
     let client = reqwest::Client::new();
@@ -671,7 +672,30 @@ async fn the_production_services_serve_the_api_over_kafka_and_postgres() {
     assert_eq!(view["accounts"][0]["balance_minor"], 100_000_000);
     assert_eq!(view["tenant"], "acme");
 
+    // The portfolio projection (Kafka → PostgreSQL) answers through the gateway.
+    let mut outstanding = serde_json::Value::Null;
+    let until = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < until {
+        let r = client
+            .get(format!("{base}/v1/portfolio/summary?as_of=2100-01-01"))
+            .bearer_auth("prod-key-123456")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let summary: serde_json::Value = r.json().await.unwrap();
+        outstanding = summary["currencies"][0]["outstanding_minor"].clone();
+        if outstanding == 100_000_000 {
+            assert_eq!(summary["currencies"][0]["currency"], "COP");
+            assert_eq!(summary["debtors"], 1);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(outstanding, 100_000_000);
+
     gateway.terminate();
+    portfolio.terminate();
     projector.terminate();
     ledger.terminate();
 }
