@@ -8,18 +8,13 @@
 //! dialer's log): a contact the policy would have denied is recorded with the
 //! violation, never dropped.
 
-use arrears_policy::{
-    CalleeRole as PCallee, Channel as PChannel, Decision, Direction as PDirection,
-    EvaluationRequest, Facts, HistoryEntry, PackSet, ProposedContact,
-};
+use arrears_policy::{Decision, EvaluationRequest, Facts, HistoryEntry, PackSet, ProposedContact};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::event::Violation;
 use crate::ids::AccountId;
 use crate::state::DebtorState;
-use crate::vocabulary::{CalleeRole, Channel, ContactOutcome};
+use crate::vocabulary::{CalleeRole, Channel, ContactOutcome, Direction};
 
 /// A contact to judge.
 #[derive(Debug, Clone)]
@@ -67,7 +62,7 @@ pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationReques
             p.contact_points
                 .iter()
                 .filter(|c| c.consented)
-                .map(|c| same::<_, PChannel>(&c.channel))
+                .map(|c| c.channel)
                 .collect::<Vec<_>>(),
         ),
         None => (Vec::new(), Vec::new(), Vec::new()),
@@ -81,7 +76,7 @@ pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationReques
         .iter()
         .map(|o| arrears_policy::request::OptOut {
             address: o.address.clone(),
-            channel: same(&o.channel),
+            channel: o.channel,
         })
         .collect();
     for c in &state.cease_requests {
@@ -102,11 +97,11 @@ pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationReques
         .map(|c| HistoryEntry {
             address: c.address.clone(),
             at: c.occurred_at.fixed_offset(),
-            callee_role: same(&c.callee_role),
-            channel: same(&c.channel),
+            callee_role: c.callee_role,
+            channel: c.channel,
             debt_ids: debt_ids(&c.account_ids),
-            direction: same(&c.direction),
-            outcome: same(&c.outcome),
+            direction: c.direction,
+            outcome: c.outcome,
             person_id: None,
             two_way: c.two_way,
         })
@@ -121,11 +116,11 @@ pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationReques
             .map(|r| HistoryEntry {
                 address: r.address.clone(),
                 at: r.at.fixed_offset(),
-                callee_role: same(&r.callee_role),
-                channel: same(&r.channel),
+                callee_role: r.callee_role,
+                channel: r.channel,
                 debt_ids: debt_ids(&r.account_ids),
-                direction: PDirection::Outbound,
-                outcome: same(&reserved_outcome(r.channel)),
+                direction: Direction::Outbound,
+                outcome: reserved_outcome(r.channel),
                 person_id: None,
                 two_way: false,
             }),
@@ -139,10 +134,10 @@ pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationReques
             address: proposal.address.map(str::to_string),
             at: proposal.at.fixed_offset(),
             at_workplace: proposal.at_workplace,
-            callee_role: same::<_, PCallee>(&proposal.callee_role),
-            channel: same(&proposal.channel),
+            callee_role: proposal.callee_role,
+            channel: proposal.channel,
             debt_ids: debt_ids(proposal.account_ids),
-            direction: PDirection::Outbound,
+            direction: Direction::Outbound,
             person_id: None,
             purpose: Default::default(),
         },
@@ -157,66 +152,5 @@ fn reserved_outcome(channel: Channel) -> ContactOutcome {
     match channel {
         Channel::Phone | Channel::Visit => ContactOutcome::NoAnswer,
         _ => ContactOutcome::Delivered,
-    }
-}
-
-/// Maps between the core's and the policy engine's vocabularies, which are
-/// the same snake_case strings by contract (a test checks every value).
-fn same<A: Serialize, B: DeserializeOwned>(a: &A) -> B {
-    serde_json::to_value(a)
-        .ok()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .expect("arrears-core and arrears-policy share one vocabulary")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use arrears_policy::ContactOutcome as POutcome;
-
-    #[test]
-    fn vocabularies_agree_value_for_value() {
-        use crate::vocabulary::*;
-        for c in [
-            Channel::Phone,
-            Channel::Sms,
-            Channel::Email,
-            Channel::Whatsapp,
-            Channel::Letter,
-            Channel::Visit,
-        ] {
-            let _: PChannel = same(&c);
-        }
-        for o in [
-            ContactOutcome::Busy,
-            ContactOutcome::NotInService,
-            ContactOutcome::NoAnswer,
-            ContactOutcome::VoicemailReached,
-            ContactOutcome::MessageLeft,
-            ContactOutcome::AnsweredNoConversation,
-            ContactOutcome::RightPartyContact,
-            ContactOutcome::WrongParty,
-            ContactOutcome::Delivered,
-            ContactOutcome::Read,
-            ContactOutcome::Replied,
-            ContactOutcome::Failed,
-        ] {
-            let _: POutcome = same(&o);
-        }
-        for r in [
-            CalleeRole::Debtor,
-            CalleeRole::CoDebtor,
-            CalleeRole::Guarantor,
-            CalleeRole::Reference,
-            CalleeRole::ThirdParty,
-            CalleeRole::Attorney,
-            CalleeRole::Creditor,
-            CalleeRole::CreditReportingAgency,
-        ] {
-            let _: PCallee = same(&r);
-        }
-        for d in [Direction::Outbound, Direction::Inbound] {
-            let _: PDirection = same(&d);
-        }
     }
 }

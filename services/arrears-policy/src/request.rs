@@ -78,10 +78,22 @@ impl ContactOutcome {
 
 /// The role of the person contacted. Shared vocabulary with the rest of arrears.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum CalleeRole {
+    #[default]
     Debtor,
     CoDebtor,
     Guarantor,
