@@ -283,3 +283,120 @@ async fn the_demo_portfolio_is_consistent_and_a_rebuild_is_byte_identical() {
     assert_eq!(report["generation"], 2);
     assert_eq!(after, live);
 }
+
+fn cli_status(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_arrears"))
+        .args(args)
+        .env("ARREARS_LOG", "warn")
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8(out.stdout).unwrap())
+}
+
+#[tokio::test]
+async fn the_audit_trail_is_served_verified_replayed_and_catches_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &[]);
+    let (st, _) = post(
+        &s,
+        "/v1/debtors",
+        json!({"debtor_id": "co-1", "jurisdiction": "CO", "time_zone": "America/Bogota",
+               "locale": "es-CO",
+               "contact_points": [{"channel": "phone", "address": "+573001234567", "consented": true}]}),
+    )
+    .await;
+    assert_eq!(st, 201);
+    // The gate at a fixed instant (Monday 2026-03-02 10:30 Bogotá): allowed, then denied.
+    for (id, verdict) in [("req-1", "allow"), ("req-2", "deny")] {
+        let (st, body) = post(
+            &s,
+            "/v1/debtors/co-1/contact-requests",
+            json!({"request_id": id, "channel": "phone", "at": "2026-03-02T15:30:00Z"}),
+        )
+        .await;
+        assert_eq!(st, 201, "{body}");
+        assert_eq!(body["decision"]["verdict"], verdict);
+    }
+    // A dialer reports a call at 21:30 Bogotá that nobody asked the gate about.
+    let (st, _) = post(
+        &s,
+        "/v1/debtors/co-1/contact-attempts",
+        json!({"attempt_id": "dial-1", "channel": "phone", "direction": "outbound",
+               "outcome": "no_answer", "account_ids": [], "two_way": false,
+               "occurred_at": "2026-03-03T02:30:00Z"}),
+    )
+    .await;
+    assert_eq!(st, 201);
+
+    // The trail through the API: registration, two decisions, the flagged attempt.
+    let mut trail = Value::Null;
+    for _ in 0..100 {
+        let (st, body) = get(&s, "/v1/audit/debtors/co-1").await;
+        if st == 200 && body.as_array().is_some_and(|a| a.len() == 4) {
+            trail = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let rows = trail.as_array().expect("the audit projector caught up");
+    let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        vec!["registration", "decision", "decision", "attempt"]
+    );
+    assert_eq!(rows[1]["verdict"], "allow");
+    assert_eq!(rows[2]["verdict"], "deny");
+    assert_eq!(rows[3]["violation"], true);
+    assert_eq!(rows[0]["prev_hash"], "0".repeat(64));
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1]["prev_hash"], pair[0]["hash"], "hash-chained");
+    }
+    assert_eq!(get(&s, "/v1/audit/debtors/nobody").await.0, 404);
+    assert!(s.signal("-TERM").success());
+
+    let data = dir.path().to_str().unwrap();
+    let (ok, report) = cli_status(&["audit", "verify", "--data-dir", data]);
+    assert!(ok, "{report}");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["rows_verified"], 4);
+
+    // Replay as of the moment between the decisions and the dialer's call.
+    let (ok, replay) = cli_status(&[
+        "audit",
+        "replay",
+        "--data-dir",
+        data,
+        "--debtor",
+        "co-1",
+        "--as-of",
+        &rows[2]["event_time"].as_str().unwrap().to_string(),
+    ]);
+    assert!(ok, "{replay}");
+    let replay: Value = serde_json::from_str(&replay).unwrap();
+    assert_eq!(replay["decisions"].as_array().unwrap().len(), 2);
+    assert_eq!(replay["attempts"].as_array().unwrap().len(), 0);
+
+    // Tamper with one row: the denial rewritten as an allowance.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{data}/arrears.db"))
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER audit_trail_no_update")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let changed = sqlx::query(
+        "UPDATE audit_trail SET verdict = 'allow' WHERE debtor_id = 'co-1' AND position = 3",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    assert_eq!(changed.rows_affected(), 1);
+    pool.close().await;
+    let (ok, report) = cli_status(&["audit", "verify", "--data-dir", data]);
+    assert!(!ok, "a tampered trail must fail verification");
+    let report: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["first_break"]["debtor_id"], "co-1");
+    assert_eq!(report["first_break"]["position"], 3);
+}

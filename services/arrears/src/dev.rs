@@ -11,7 +11,7 @@ use arrears_core::TenantId;
 use arrears_gateway::{Gateway, SystemClock, app};
 use arrears_ledger::{EmbeddedLedger, LedgerConfig};
 use arrears_log::{EventLog, SqliteLog};
-use arrears_views::{ProjectorConfig, Shutdown, ViewStore};
+use arrears_views::{Projector, ProjectorConfig, Shutdown, ViewStore};
 
 use crate::reads::{DebtorSource, Reads};
 use rand::RngCore;
@@ -81,6 +81,18 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .await
         .context("starting the portfolio projector")?
         .spawn_with(shutdown.clone());
+    arrears_audit::migrate(&views)
+        .await
+        .context("preparing the audit trail")?;
+    let audit = Projector::new(
+        log.clone(),
+        views.clone(),
+        Arc::new(arrears_audit::AuditProjection),
+        ProjectorConfig::default(),
+    )
+    .await
+    .context("starting the audit projector")?
+    .spawn_with(shutdown.clone());
 
     let gateway = Gateway {
         submitter: Arc::new(ledger.clone()),
@@ -112,6 +124,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     ledger_task.await.context("waiting for the ledger")?;
     shutdown.trigger();
     portfolio.join().await.context("the portfolio projector")?;
+    audit.join().await.context("the audit projector")?;
     views.close().await;
     tracing::info!("arrears dev stopped cleanly");
     Ok(())

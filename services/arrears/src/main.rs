@@ -1,5 +1,6 @@
 //! The `arrears` binary: every service as a subcommand (DESIGN D9).
 
+mod audit;
 mod bench;
 mod compliance;
 mod demo;
@@ -46,6 +47,8 @@ enum Command {
     Project(services::ProjectArgs),
     /// Evaluate a proposed contact against the policy packs (stateless), or list the packs.
     Compliance(compliance::ComplianceArgs),
+    /// Verify the hash-chained audit trail, or replay a debtor as of an instant.
+    Audit(audit::AuditArgs),
     /// Rebuild a projection from offset 0 and swap it in atomically (blue/green).
     Replay(services::ReplayArgs),
     /// Print the checksum (or the lines) of a projection's deterministic export.
@@ -77,6 +80,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Gateway(args) => services::gateway(args, &settings).await,
         Command::Project(args) => services::project(args, &settings).await,
         Command::Compliance(args) => compliance::run(args),
+        Command::Audit(args) => audit::run(args, &settings).await,
         Command::Replay(args) => services::replay(args, &settings).await,
         Command::Export(args) => services::export(args.target, args.lines, &settings).await,
         Command::Bench(args) => bench::run(args, &settings).await,

@@ -24,7 +24,7 @@ pub enum DebtorSource {
 /// Every read the gateway can answer in this deployment.
 pub struct Reads {
     pub debtors: DebtorSource,
-    /// The store the portfolio projection writes.
+    /// The store the portfolio and audit projections write.
     pub views: ViewStore,
 }
 
@@ -74,5 +74,21 @@ impl DebtorReader for Reads {
                 .await
                 .map_err(failed)?,
         )
+    }
+
+    async fn audit_trail(
+        &self,
+        tenant: &TenantId,
+        id: &DebtorId,
+    ) -> Result<serde_json::Value, QueryError> {
+        let rows = arrears_audit::trail(&self.views, tenant, id)
+            .await
+            .map_err(|e| QueryError::Failed(e.to_string()))?;
+        if rows.is_empty() {
+            return Err(QueryError::NotFound(format!(
+                "no audit trail for debtor `{id}` (unknown, or not projected yet)"
+            )));
+        }
+        json(rows)
     }
 }

@@ -171,8 +171,9 @@ pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<(
 
 #[derive(clap::Args)]
 pub struct ProjectArgs {
-    /// The projection: `debtors` (the read model behind GET /v1/debtors/{id}) or
-    /// `portfolio` (balances, aging, KPIs as of any instant).
+    /// The projection: `debtors` (the read model behind GET /v1/debtors/{id}),
+    /// `portfolio` (balances, aging, KPIs as of any instant) or `audit` (the
+    /// hash-chained compliance trail).
     name: String,
     /// Most events per SQL transaction.
     #[arg(long, default_value_t = 1_000)]
@@ -227,7 +228,11 @@ pub async fn projection(name: &str, store: &ViewStore) -> anyhow::Result<Arc<dyn
             arrears_portfolio::migrate(store).await?;
             Ok(Arc::new(arrears_portfolio::PortfolioProjection::live()))
         }
-        other => anyhow::bail!("unknown projection `{other}` (known: debtors, portfolio)"),
+        "audit" => {
+            arrears_audit::migrate(store).await?;
+            Ok(Arc::new(arrears_audit::AuditProjection))
+        }
+        other => anyhow::bail!("unknown projection `{other}` (known: debtors, portfolio, audit)"),
     }
 }
 
@@ -337,7 +342,7 @@ pub struct ReplayArgs {
 
 /// Opens the log and the view store of an embedded data directory or of the
 /// production deployment.
-async fn open_views(
+pub(crate) async fn open_views(
     data_dir: Option<&std::path::Path>,
     partitions: u32,
     settings: &Settings,
