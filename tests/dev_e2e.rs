@@ -370,7 +370,7 @@ async fn the_audit_trail_is_served_verified_replayed_and_catches_tampering() {
         "--debtor",
         "co-1",
         "--as-of",
-        &rows[2]["event_time"].as_str().unwrap().to_string(),
+        rows[2]["event_time"].as_str().unwrap(),
     ]);
     assert!(ok, "{replay}");
     let replay: Value = serde_json::from_str(&replay).unwrap();

@@ -146,7 +146,7 @@ pub fn send<C: ProducerContext<DeliveryOpaque = ()>>(
     if let Some(h) = out.headers {
         record = record.headers(h);
     }
-    if sent % 4096 == 0 {
+    if sent.is_multiple_of(4096) {
         producer.poll(Duration::ZERO);
     }
     loop {
