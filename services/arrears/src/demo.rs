@@ -377,7 +377,10 @@ impl DebtorScript {
             step += 1;
             let roll: u32 = rng.random_range(0..100);
             let command = match roll {
-                0..=39 => self.contact(rng),
+                0..=39 => {
+                    self.contact_flow(rng);
+                    None
+                }
                 40..=61 => self.payment(rng),
                 62..=71 => self.promise(rng),
                 72..=79 => self.late_fee(rng, step),
@@ -504,7 +507,64 @@ impl DebtorScript {
         }))
     }
 
+    /// A contact as collection teams make them: most outbound calls ask the
+    /// compliance gate first and are made only when allowed (now and then an
+    /// agent calls anyway, and the attempt is flagged); the rest are dialer
+    /// logs reported after the fact, which the ledger judges on arrival. A
+    /// right-party contact often ends with a promise-to-pay.
+    fn contact_flow(&mut self, rng: &mut ChaCha8Rng) {
+        let Some(Command::RecordContactAttempt(mut attempt)) = self.contact(rng) else {
+            return;
+        };
+        if attempt.channel == Channel::Phone
+            && attempt.direction == Direction::Outbound
+            && rng.random_bool(0.8)
+        {
+            let request_id = AttemptId::new(self.next_id("R")).expect("valid id");
+            let asked = self.try_command(
+                rng,
+                Command::RequestContact(RequestContact {
+                    request_id: request_id.clone(),
+                    channel: Channel::Phone,
+                    address: attempt.address.clone(),
+                    account_ids: attempt.account_ids.clone(),
+                    callee_role: attempt.callee_role,
+                    at: Some(self.clock),
+                    at_workplace: false,
+                    agent: attempt.agent.clone(),
+                }),
+            );
+            let allowed = self
+                .state
+                .contact_requests
+                .get(&request_id)
+                .is_some_and(|r| r.allowed);
+            if !asked || (!allowed && rng.random_bool(0.85)) {
+                return; // the agent obeys the gate
+            }
+            attempt.request_id = Some(request_id);
+            attempt.attempt_id = AttemptId::new(self.next_id("C")).expect("valid id");
+            self.clock += Duration::minutes(2);
+            attempt.occurred_at = self.clock;
+        }
+        let rpc = attempt.outcome == ContactOutcome::RightPartyContact;
+        if self.try_command(rng, Command::RecordContactAttempt(attempt))
+            && rpc
+            && rng.random_bool(0.5)
+        {
+            self.clock += Duration::minutes(5);
+            if let Some(promise) = self.promise(rng) {
+                self.try_command(rng, promise);
+            }
+        }
+    }
+
     fn promise(&self, rng: &mut ChaCha8Rng) -> Option<Command> {
+        // Promises come out of conversations with the debtor.
+        let last = self.state.contacts.last()?;
+        if last.outcome != ContactOutcome::RightPartyContact {
+            return None;
+        }
         let open = self.open_accounts();
         let account = open.get(rng.random_range(0..open.len().max(1)))?;
         let amount = (account.balance_minor() * rng.random_range(20..=100) / 100).max(1);
@@ -636,7 +696,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(kinds.len(), 11, "every command kind appears: {kinds:?}");
+        assert_eq!(kinds.len(), 12, "every command kind appears: {kinds:?}");
         assert_eq!(jurisdictions.len(), 9, "{jurisdictions:?}");
     }
 }
