@@ -431,6 +431,7 @@ impl Session {
         self.producer
             .send_offsets_to_transaction(&offsets, &metadata, TXN_TIMEOUT)
             .map_err(abortable)?;
+        crate::delivery::drain(&self.producer, TXN_TIMEOUT);
         self.producer
             .commit_transaction(TXN_TIMEOUT)
             .map_err(abortable)?;

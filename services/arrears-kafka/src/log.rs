@@ -245,6 +245,7 @@ impl EventLog for KafkaLog {
                         )
                         .map_err(err)?;
                     }
+                    crate::delivery::drain(&producer, TXN_TIMEOUT);
                     producer.commit_transaction(TXN_TIMEOUT).map_err(err)
                 })();
                 if let Err(e) = sent {
