@@ -132,21 +132,28 @@ impl PartitionState {
         let mut changed: HashMap<String, DebtorState> = HashMap::new();
         let mut records = Vec::new();
         let mut replies = Vec::with_capacity(commands.len());
+        let empty = DebtorState::default();
         for envelope in commands {
             let key = envelope.key();
-            let current = changed
-                .get(&key)
-                .or_else(|| self.debtors.get(&key))
-                .cloned()
-                .unwrap_or_default();
-            let outcome = handle(&current, envelope, &self.policy);
+            // Decide against a borrowed state: a rejection or a duplicate
+            // costs no copy. Only an accepted command copies the debtor's
+            // state, once per batch; later commands of the same debtor in
+            // the batch update that copy in place.
+            let outcome = {
+                let current = changed
+                    .get(&key)
+                    .or_else(|| self.debtors.get(&key))
+                    .unwrap_or(&empty);
+                handle(current, envelope, &self.policy)
+            };
             if let Outcome::Accepted { events } = &outcome {
-                let mut next = current;
+                let next = changed
+                    .entry(key.clone())
+                    .or_insert_with(|| self.debtors.get(&key).cloned().unwrap_or_default());
                 for e in events {
                     next.apply(e);
                     records.push(cloudevents::encode(e));
                 }
-                changed.insert(key.clone(), next);
             }
             let reply = Reply::new(envelope, &outcome);
             let record = ReplyRecord {
