@@ -35,7 +35,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the ledger and the gateway in one process on the embedded (SQLite) backend.
+    /// Run the ledger, the gateway and the projectors in one process on the embedded (SQLite) backend.
     Dev(dev::DevArgs),
     /// Administer the Kafka topics (`arrears topics create`).
     Topics(services::TopicsArgs),
