@@ -107,6 +107,8 @@ pub struct Gateway {
     pub reader: Arc<dyn DebtorReader>,
     pub clock: Arc<dyn Clock>,
     pub admin_key: Arc<str>,
+    /// A read-only key for auditors (`ARREARS_AUDITOR_KEY`), if configured.
+    pub auditor_key: Option<Arc<str>>,
     pub tenant: TenantId,
 }
 

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const KEY: &str = "test-admin-key";
+const AUDITOR: &str = "test-auditor-key";
 
 struct FixedClock;
 impl Clock for FixedClock {
@@ -60,6 +61,7 @@ async fn setup_with(impatient: bool) -> (Router, EmbeddedLedger) {
         reader: Arc::new(ledger.clone()),
         clock: Arc::new(FixedClock),
         admin_key: KEY.into(),
+        auditor_key: Some(AUDITOR.into()),
         tenant: TenantId::new("acme").unwrap(),
     };
     (app(gw), ledger)
@@ -638,4 +640,47 @@ fn a_bare_date_means_the_end_of_that_day_in_utc() {
             .to_rfc3339(),
         "2026-06-30T15:00:00+00:00"
     );
+}
+
+#[tokio::test]
+async fn the_auditor_key_reads_but_never_writes() {
+    let app = setup().await;
+    registered(&app).await;
+    let as_auditor = |req: axum::http::request::Builder| {
+        req.header("authorization", format!("Bearer {AUDITOR}"))
+    };
+    let r = send(
+        &app,
+        as_auditor(Request::get("/v1/debtors/d1"))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["accounts"][0]["balance_minor"], 100_000);
+    let r = send(
+        &app,
+        as_auditor(Request::post("/v1/debtors/d1/payments"))
+            .header("content-type", "application/json")
+            .body(Body::from(payment("p1", 100, "USD").to_string()))
+            .unwrap(),
+    )
+    .await;
+    assert_problem(&r, StatusCode::FORBIDDEN, "forbidden");
+    let r = send(
+        &app,
+        as_auditor(Request::post("/v1/compliance/evaluate"))
+            .header("content-type", "application/json")
+            .body(Body::from(
+                json!({"jurisdictions": ["CO"], "time_zones": ["America/Bogota"],
+                       "proposed": {"at": "2026-06-02T10:00:00-05:00", "channel": "phone",
+                                    "callee_role": "debtor", "direction": "outbound"}})
+                .to_string(),
+            ))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // Nothing was written by the auditor.
+    assert_eq!(get(&app, "/v1/debtors/d1").await.body["version"], 2);
 }

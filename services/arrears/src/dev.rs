@@ -99,6 +99,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         reader: Reads::new(DebtorSource::Ledger(ledger.clone()), views.clone()),
         clock: Arc::new(SystemClock),
         admin_key: admin_key.into(),
+        auditor_key: auditor_key()?,
         tenant,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -128,6 +129,17 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     views.close().await;
     tracing::info!("arrears dev stopped cleanly");
     Ok(())
+}
+
+/// The read-only auditor key (`ARREARS_AUDITOR_KEY`), if set.
+pub fn auditor_key() -> anyhow::Result<Option<std::sync::Arc<str>>> {
+    match std::env::var("ARREARS_AUDITOR_KEY") {
+        Ok(k) if k.trim().len() >= 8 => Ok(Some(k.trim().into())),
+        Ok(k) if !k.trim().is_empty() => {
+            anyhow::bail!("ARREARS_AUDITOR_KEY must be at least 8 characters")
+        }
+        _ => Ok(None),
+    }
 }
 
 /// The bootstrap admin key: `ARREARS_ADMIN_KEY`, else the one stored in the

@@ -154,6 +154,7 @@ pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<(
         ),
         clock: Arc::new(SystemClock),
         admin_key: admin_key.trim().into(),
+        auditor_key: crate::dev::auditor_key()?,
         tenant,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)

@@ -146,6 +146,7 @@ pub async fn run(args: LatencyArgs, settings: &Settings) -> anyhow::Result<()> {
         reader: Arc::new(NoReader),
         clock: Arc::new(SystemClock),
         admin_key: admin_key.clone().into(),
+        auditor_key: None,
         tenant,
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
