@@ -69,7 +69,7 @@ pub fn encode(event: &Event) -> LogRecord {
     LogRecord {
         key: event.key(),
         headers,
-        value: serde_json::to_vec(&event.body.data()).unwrap_or_default(),
+        value: event.body.data_json(),
     }
 }
 

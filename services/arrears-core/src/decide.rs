@@ -312,21 +312,18 @@ fn record_contact_attempt(
                 request.denial.clone()
             }
             (None, Direction::Inbound) => None,
-            (None, Direction::Outbound) => {
-                let decision = gate::evaluate(
-                    state,
-                    ctx.policy,
-                    &gate::Proposal {
-                        channel: c.channel,
-                        address: c.address.as_deref(),
-                        account_ids: &c.account_ids,
-                        callee_role: c.callee_role,
-                        at: c.occurred_at,
-                        at_workplace: false,
-                    },
-                );
-                gate::violation_of(&decision)
-            }
+            (None, Direction::Outbound) => gate::violation(
+                state,
+                ctx.policy,
+                &gate::Proposal {
+                    channel: c.channel,
+                    address: c.address.as_deref(),
+                    account_ids: &c.account_ids,
+                    callee_role: c.callee_role,
+                    at: c.occurred_at,
+                    at_workplace: false,
+                },
+            ),
         };
     Ok(vec![EventBody::ContactAttempted(ContactAttempted {
         attempt_id: c.attempt_id.clone(),

@@ -251,54 +251,75 @@ pub enum DecodeError {
     BadAttribute(&'static str),
 }
 
-impl EventBody {
-    /// The CloudEvents `type`, e.g. `arrears.payment.received.v1`.
-    pub fn event_type(&self) -> &'static str {
-        match self {
-            EventBody::DebtorRegistered(_) => EVENT_TYPES[0],
-            EventBody::AccountOpened(_) => EVENT_TYPES[1],
-            EventBody::ChargeApplied(_) => EVENT_TYPES[2],
-            EventBody::PaymentReceived(_) => EVENT_TYPES[3],
-            EventBody::PaymentReversed(_) => EVENT_TYPES[4],
-            EventBody::ContactAttempted(_) => EVENT_TYPES[5],
-            EventBody::PromiseMade(_) => EVENT_TYPES[6],
-            EventBody::PromiseKept(_) => EVENT_TYPES[7],
-            EventBody::DisputeOpened(_) => EVENT_TYPES[8],
-            EventBody::DisputeResolved(_) => EVENT_TYPES[9],
-            EventBody::ChannelOptedOut(_) => EVENT_TYPES[10],
-            EventBody::CommunicationCeased(_) => EVENT_TYPES[11],
-            EventBody::ContactDecided(_) => EVENT_TYPES[12],
-        }
-    }
-
-    /// The JSON payload (CloudEvents `data`) without the type tag.
-    pub fn data(&self) -> serde_json::Value {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(mut m)) => {
-                m.remove("data").unwrap_or(serde_json::Value::Null)
+/// Generates the per-variant code of [`EventBody`] from one list of
+/// (variant, index into [`EVENT_TYPES`]), so the type names, the encoder and
+/// the decoder cannot disagree about which event types exist.
+macro_rules! event_body_codec {
+    ($($variant:ident => $index:literal),* $(,)?) => {
+        impl EventBody {
+            /// The CloudEvents `type`, e.g. `arrears.payment.received.v1`.
+            pub fn event_type(&self) -> &'static str {
+                match self {
+                    $(EventBody::$variant(_) => EVENT_TYPES[$index],)*
+                }
             }
-            _ => serde_json::Value::Null,
-        }
-    }
 
-    /// Rebuilds an event from its type and payload. This is where upcasters
-    /// of old versions will go, keyed by (type, version).
-    pub fn from_type_and_data(event_type: &str, data: &[u8]) -> Result<EventBody, DecodeError> {
-        if !EVENT_TYPES.contains(&event_type) {
-            return Err(DecodeError::UnknownType(event_type.to_string()));
+            /// The JSON payload (CloudEvents `data`) without the type tag.
+            pub fn data(&self) -> serde_json::Value {
+                match self {
+                    $(EventBody::$variant(d) => serde_json::to_value(d),)*
+                }
+                .unwrap_or(serde_json::Value::Null)
+            }
+
+            /// The JSON payload as bytes, serialised straight from the payload
+            /// struct: the same bytes as `to_vec(&self.data())` (fields in
+            /// declaration order) without the intermediate `Value`. This runs
+            /// for every event the ledger writes, and the detour through
+            /// `Value` was about half the cost of encoding an event.
+            pub fn data_json(&self) -> Vec<u8> {
+                match self {
+                    $(EventBody::$variant(d) => serde_json::to_vec(d),)*
+                }
+                .unwrap_or_default()
+            }
+
+            /// Rebuilds an event from its type and payload, parsing the
+            /// payload straight into the type's struct. This is where
+            /// upcasters of old versions will go, keyed by (type, version).
+            pub fn from_type_and_data(
+                event_type: &str,
+                data: &[u8],
+            ) -> Result<EventBody, DecodeError> {
+                let bad = |e: serde_json::Error| DecodeError::BadPayload {
+                    event_type: event_type.to_string(),
+                    reason: e.to_string(),
+                };
+                $(
+                    if event_type == EVENT_TYPES[$index] {
+                        return serde_json::from_slice(data).map(EventBody::$variant).map_err(bad);
+                    }
+                )*
+                Err(DecodeError::UnknownType(event_type.to_string()))
+            }
         }
-        let data: serde_json::Value =
-            serde_json::from_slice(data).map_err(|e| DecodeError::BadPayload {
-                event_type: event_type.to_string(),
-                reason: e.to_string(),
-            })?;
-        serde_json::from_value(serde_json::json!({ "type": event_type, "data": data })).map_err(
-            |e| DecodeError::BadPayload {
-                event_type: event_type.to_string(),
-                reason: e.to_string(),
-            },
-        )
-    }
+    };
+}
+
+event_body_codec! {
+    DebtorRegistered => 0,
+    AccountOpened => 1,
+    ChargeApplied => 2,
+    PaymentReceived => 3,
+    PaymentReversed => 4,
+    ContactAttempted => 5,
+    PromiseMade => 6,
+    PromiseKept => 7,
+    DisputeOpened => 8,
+    DisputeResolved => 9,
+    ChannelOptedOut => 10,
+    CommunicationCeased => 11,
+    ContactDecided => 12,
 }
 
 /// An event with its envelope: the CloudEvents attributes of DESIGN D5.

@@ -34,21 +34,55 @@ pub fn evaluate(state: &DebtorState, policy: &PackSet, proposal: &Proposal<'_>) 
     arrears_policy::evaluate(policy, &request(state, proposal))
 }
 
+/// Judges a contact that already happened (reported after the fact, e.g. a
+/// dialer's log) the way [`evaluate`] would have at `proposal.at`, and returns
+/// its violation, if any. Uses the policy's verdict-only judgement: a flag
+/// records the denying rules, not when the contact would have been allowed.
+pub fn violation(
+    state: &DebtorState,
+    policy: &PackSet,
+    proposal: &Proposal<'_>,
+) -> Option<Violation> {
+    let j = arrears_policy::judge(policy, &request(state, proposal));
+    violation_from(
+        j.verdict,
+        &j.rules,
+        &j.packs,
+        &j.tzdata_version,
+        &j.inputs_hash,
+    )
+}
+
 /// The denying rules of a decision, as recorded on a flagged attempt.
 pub fn violation_of(decision: &Decision) -> Option<Violation> {
-    if decision.verdict == arrears_policy::Verdict::Allow {
+    violation_from(
+        decision.verdict,
+        &decision.rules,
+        &decision.packs,
+        &decision.tzdata_version,
+        &decision.inputs_hash,
+    )
+}
+
+fn violation_from(
+    verdict: arrears_policy::Verdict,
+    rules: &[arrears_policy::RuleResult],
+    packs: &[arrears_policy::PackRef],
+    tzdata_version: &str,
+    inputs_hash: &str,
+) -> Option<Violation> {
+    if verdict == arrears_policy::Verdict::Allow {
         return None;
     }
     Some(Violation {
-        rules: decision
-            .rules
+        rules: rules
             .iter()
             .filter(|r| r.outcome == arrears_policy::RuleOutcome::Deny)
             .cloned()
             .collect(),
-        packs: decision.packs.clone(),
-        tzdata_version: decision.tzdata_version.clone(),
-        inputs_hash: decision.inputs_hash.clone(),
+        packs: packs.to_vec(),
+        tzdata_version: tzdata_version.to_string(),
+        inputs_hash: inputs_hash.to_string(),
     })
 }
 

@@ -107,6 +107,26 @@ fn every_emitted_event_validates_against_its_schema() {
     );
 }
 
+/// The direct codec (payload struct <-> bytes, no `Value`) must agree with
+/// serde's own tagging of `EventBody`: the same type name, the same bytes,
+/// and a lossless round trip, for every event type.
+#[test]
+fn the_direct_payload_codec_agrees_with_serde_for_every_type() {
+    let h = every_event_type();
+    let mut seen = std::collections::BTreeSet::new();
+    for e in &h.events {
+        let tagged = serde_json::to_value(&e.body).unwrap();
+        assert_eq!(tagged["type"], e.event_type());
+        let bytes = e.body.data_json();
+        assert_eq!(bytes, serde_json::to_vec(&tagged["data"]).unwrap());
+        assert_eq!(bytes, serde_json::to_vec(&e.body.data()).unwrap());
+        let back = arrears_core::EventBody::from_type_and_data(e.event_type(), &bytes).unwrap();
+        assert_eq!(back, e.body);
+        seen.insert(e.event_type());
+    }
+    assert_eq!(seen.len(), EVENT_TYPES.len());
+}
+
 #[test]
 fn schemas_reject_what_the_code_rejects() {
     let schemas: std::collections::HashMap<_, _> = event_schemas().into_iter().collect();

@@ -14,5 +14,5 @@ pub mod partition_state;
 pub mod submit;
 
 pub use embedded::{EmbeddedLedger, LedgerConfig};
-pub use partition_state::{PartitionState, RebuildError};
+pub use partition_state::{DebtorChange, PartitionState, RebuildError};
 pub use submit::{CommandSubmitter, SubmitError};

@@ -64,8 +64,23 @@ impl std::fmt::Debug for PartitionState {
 pub struct DecidedBatch {
     pub records: Vec<LogRecord>,
     pub replies: Vec<(Reply, ReplyRecord)>,
-    /// New states of the debtors the batch changed.
-    pub changed: HashMap<String, DebtorState>,
+    /// What the batch changed, per debtor stream key.
+    pub changed: HashMap<String, DebtorChange>,
+}
+
+/// What a batch changed for one debtor: the events it accepted, and a working
+/// copy of the state only if a later command of the same debtor in the same
+/// batch had to be decided against them.
+///
+/// Why not always a copy: copying a debtor's state (contact history,
+/// decisions, idempotency records) was the largest single cost of deciding a
+/// batch (docs/PERFORMANCE.md), and most batches hold one command per debtor.
+/// The events are applied to the stored state in place at commit instead,
+/// which yields the same state because `apply` is deterministic.
+#[derive(Debug, Clone, Default)]
+pub struct DebtorChange {
+    events: Vec<Event>,
+    copy: Option<DebtorState>,
 }
 
 impl PartitionState {
@@ -129,39 +144,51 @@ impl PartitionState {
     /// effects of earlier ones in the batch. The stored states are untouched
     /// until [`PartitionState::commit`].
     pub fn decide_batch(&self, commands: &[CommandEnvelope]) -> DecidedBatch {
-        let mut changed: HashMap<String, DebtorState> = HashMap::new();
+        let mut changed: HashMap<String, DebtorChange> = HashMap::new();
         let mut records = Vec::new();
         let mut replies = Vec::with_capacity(commands.len());
         let empty = DebtorState::default();
         for envelope in commands {
             let key = envelope.key();
-            // Decide against a borrowed state: a rejection or a duplicate
-            // costs no copy. Only an accepted command copies the debtor's
-            // state, once per batch; later commands of the same debtor in
-            // the batch update that copy in place.
+            // Decide against the stored state, borrowed: a rejection or a
+            // duplicate costs no copy, and neither does the first accepted
+            // command of a debtor in the batch. Only a second command of a
+            // debtor this batch already changed needs a copy with the
+            // batch's events applied (made once, then updated in place).
             let outcome = {
-                let current = changed
-                    .get(&key)
-                    .or_else(|| self.debtors.get(&key))
-                    .unwrap_or(&empty);
+                let stored = self.debtors.get(&key);
+                let current = match changed.get_mut(&key) {
+                    Some(change) => {
+                        let copy = change.copy.get_or_insert_with(|| {
+                            let mut s = stored.cloned().unwrap_or_default();
+                            for e in &change.events {
+                                s.apply(e);
+                            }
+                            s
+                        });
+                        &*copy
+                    }
+                    None => stored.unwrap_or(&empty),
+                };
                 handle(current, envelope, &self.policy)
             };
-            if let Outcome::Accepted { events } = &outcome {
-                let next = changed
-                    .entry(key.clone())
-                    .or_insert_with(|| self.debtors.get(&key).cloned().unwrap_or_default());
-                for e in events {
-                    next.apply(e);
-                    records.push(cloudevents::encode(e));
-                }
-            }
             let reply = Reply::new(envelope, &outcome);
             let record = ReplyRecord {
                 command_id: envelope.command_id,
-                key,
+                key: key.clone(),
                 value: serde_json::to_vec(&reply).unwrap_or_default(),
             };
             replies.push((reply, record));
+            if let Outcome::Accepted { events } = outcome {
+                let change = changed.entry(key).or_default();
+                for e in &events {
+                    if let Some(copy) = change.copy.as_mut() {
+                        copy.apply(e);
+                    }
+                    records.push(cloudevents::encode(e));
+                }
+                change.events.extend(events);
+            }
         }
         DecidedBatch {
             records,
@@ -171,7 +198,19 @@ impl PartitionState {
     }
 
     /// Makes a batch's states current, after its append committed.
-    pub fn commit(&mut self, changed: HashMap<String, DebtorState>) {
-        self.debtors.extend(changed);
+    pub fn commit(&mut self, changed: HashMap<String, DebtorChange>) {
+        for (key, change) in changed {
+            match change.copy {
+                Some(copy) => {
+                    self.debtors.insert(key, copy);
+                }
+                None => {
+                    let state = self.debtors.entry(key).or_default();
+                    for e in &change.events {
+                        state.apply(e);
+                    }
+                }
+            }
+        }
     }
 }

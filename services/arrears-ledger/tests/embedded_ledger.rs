@@ -310,3 +310,63 @@ async fn two_racing_contact_requests_at_a_limit_of_one_only_one_is_allowed() {
     ledger.stop().await;
     task.await.unwrap();
 }
+
+/// One batch that interleaves two debtors, with repeats, rejections and an
+/// idempotent retry, must decide, write and commit exactly what deciding the
+/// same commands one batch at a time does: the same replies, the same event
+/// records and the same states (the batch step copies a debtor's state only
+/// for a second command of that debtor, and applies events in place at commit).
+#[test]
+fn one_batch_equals_the_same_commands_decided_one_at_a_time() {
+    let commands = vec![
+        envelope(1, "d1", None, register()),
+        envelope(2, "d2", None, register()),
+        envelope(3, "d1", None, open("a1", 1_000)),
+        envelope(4, "d1", None, pay("p1", 300)),
+        envelope(5, "d2", None, pay("p1", 50)), // rejected: d2 has no account
+        envelope(6, "d2", None, open("a1", 700)),
+        envelope(7, "d1", None, pay("p1", 300)), // rejected: p1 already applied
+        envelope(8, "d1", Some("k"), pay("p2", 200)),
+        envelope(9, "d1", Some("k"), pay("p2", 200)), // retry: same outcome, no events
+        envelope(10, "d2", None, pay("p1", 100)),
+    ];
+    let mut batched = arrears_ledger::PartitionState::default();
+    let decided = batched.decide_batch(&commands);
+    let batch_records = decided.records.clone();
+    let batch_replies: Vec<Reply> = decided.replies.iter().map(|(r, _)| r.clone()).collect();
+    batched.commit(decided.changed);
+
+    let mut single = arrears_ledger::PartitionState::default();
+    let mut records = Vec::new();
+    let mut replies = Vec::new();
+    for c in &commands {
+        let d = single.decide_batch(std::slice::from_ref(c));
+        records.extend(d.records);
+        replies.extend(d.replies.into_iter().map(|(r, _)| r));
+        single.commit(d.changed);
+    }
+
+    assert_eq!(batch_replies, replies);
+    assert_eq!(batch_records, records);
+    assert_eq!(batched.debtors, single.debtors);
+    // Exact outcomes: d1 has 4 events (registered, opened, p1, p2) and owes
+    // 1,000 - 300 - 200 = 500; d2 has 3 (registered, opened, p1) and owes 600.
+    let d1 = &batched.debtors["t1/d1"];
+    let d2 = &batched.debtors["t1/d2"];
+    assert_eq!((d1.version, d2.version), (4, 3));
+    assert_eq!(records.len(), 7);
+    let balance = |s: &DebtorState| {
+        let a = &s.accounts[&AccountId::new("a1").unwrap()];
+        a.items
+            .iter()
+            .map(|i| i.amount_minor - i.paid_minor)
+            .sum::<i64>()
+    };
+    assert_eq!((balance(d1), balance(d2)), (500, 600));
+    let rejected: Vec<u128> = batch_replies
+        .iter()
+        .filter(|r| matches!(r.result, ReplyResult::Rejected { .. }))
+        .map(|r| r.command_id.as_u128())
+        .collect();
+    assert_eq!(rejected, vec![5, 7]);
+}

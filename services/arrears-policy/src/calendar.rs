@@ -285,49 +285,45 @@ const CHILE_SOLSTICE: &[(i32, u32)] = &[
 ];
 
 impl HolidayRule {
-    /// The dates of this holiday in `year` (usually one; none or two in edge cases).
-    pub fn dates(self, year: i32) -> Vec<NaiveDate> {
+    /// The dates of this holiday in `year` (usually one; none or two in edge
+    /// cases), without allocating: the time-window rules ask "is this date a
+    /// holiday?" for every contact they judge and every candidate instant of
+    /// the `next_allowed_at` search.
+    pub fn dates(self, year: i32) -> impl Iterator<Item = NaiveDate> {
         let ymd = |m: u32, d: u32| NaiveDate::from_ymd_opt(year, m, d);
-        match self {
-            HolidayRule::Fixed { month, day } => ymd(month, day).into_iter().collect(),
-            HolidayRule::NextMonday { month, day } => {
-                ymd(month, day).map(to_next_monday).into_iter().collect()
-            }
-            HolidayRule::Easter { days } => vec![add_days(easter_sunday(year), days)],
+        let one = |d: Option<NaiveDate>| [d, None];
+        let pair: [Option<NaiveDate>; 2] = match self {
+            HolidayRule::Fixed { month, day } => one(ymd(month, day)),
+            HolidayRule::NextMonday { month, day } => one(ymd(month, day).map(to_next_monday)),
+            HolidayRule::Easter { days } => one(Some(add_days(easter_sunday(year), days))),
             HolidayRule::EasterNextMonday { days } => {
-                vec![to_next_monday(add_days(easter_sunday(year), days))]
+                one(Some(to_next_monday(add_days(easter_sunday(year), days))))
             }
-            HolidayRule::ChileMonday { month, day } => ymd(month, day)
-                .map(|d| match d.weekday() {
+            HolidayRule::ChileMonday { month, day } => {
+                one(ymd(month, day).map(|d| match d.weekday() {
                     Weekday::Tue => d - Days::new(1),
                     Weekday::Wed => d - Days::new(2),
                     Weekday::Thu => d - Days::new(3),
                     Weekday::Fri => d + Days::new(3),
                     _ => d,
-                })
-                .into_iter()
-                .collect(),
-            HolidayRule::ChileReformation => ymd(10, 31)
-                .map(|d| match d.weekday() {
-                    Weekday::Tue => d - Days::new(4),
-                    Weekday::Wed => d + Days::new(2),
-                    _ => d,
-                })
-                .into_iter()
-                .collect(),
+                }))
+            }
+            HolidayRule::ChileReformation => one(ymd(10, 31).map(|d| match d.weekday() {
+                Weekday::Tue => d - Days::new(4),
+                Weekday::Wed => d + Days::new(2),
+                _ => d,
+            })),
             HolidayRule::IfWeekday {
                 month,
                 day,
                 weekday,
-            } => ymd(month, day)
-                .filter(|d| d.weekday() == weekday)
-                .into_iter()
-                .collect(),
+            } => one(ymd(month, day).filter(|d| d.weekday() == weekday)),
             HolidayRule::ChileSolstice => match CHILE_SOLSTICE.iter().find(|(y, _)| *y == year) {
-                Some((_, day)) => ymd(6, *day).into_iter().collect(),
-                None => [ymd(6, 20), ymd(6, 21)].into_iter().flatten().collect(),
+                Some((_, day)) => one(ymd(6, *day)),
+                None => [ymd(6, 20), ymd(6, 21)],
             },
-        }
+        };
+        pair.into_iter().flatten()
     }
 }
 
@@ -344,7 +340,7 @@ impl HolidayCalendar {
     pub fn holiday(&self, date: NaiveDate) -> Option<&'static str> {
         self.holidays
             .iter()
-            .find(|h| h.rule.dates(date.year()).contains(&date))
+            .find(|h| h.rule.dates(date.year()).any(|d| d == date))
             .map(|h| h.name)
     }
 
@@ -353,7 +349,7 @@ impl HolidayCalendar {
         let mut out: Vec<(NaiveDate, &'static str)> = self
             .holidays
             .iter()
-            .flat_map(|h| h.rule.dates(year).into_iter().map(move |d| (d, h.name)))
+            .flat_map(|h| h.rule.dates(year).map(move |d| (d, h.name)))
             .collect();
         out.sort();
         out

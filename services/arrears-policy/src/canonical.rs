@@ -35,7 +35,21 @@ pub fn canonical_json(request: &EvaluationRequest) -> String {
     serde_json::to_string(request).expect("a request always serialises to JSON")
 }
 
-/// Lower-case hex SHA-256 of [`canonical_json`].
+/// Lower-case hex SHA-256 of [`canonical_json`], computed by streaming the
+/// serialiser into the hasher (every decision carries one, so the text is
+/// never built just to be hashed).
 pub fn inputs_hash(request: &EvaluationRequest) -> String {
-    hex::encode(Sha256::digest(canonical_json(request).as_bytes()))
+    struct HashWriter(Sha256);
+    impl std::io::Write for HashWriter {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut w = HashWriter(Sha256::new());
+    serde_json::to_writer(&mut w, request).expect("a request always serialises to JSON");
+    hex::encode(w.0.finalize())
 }

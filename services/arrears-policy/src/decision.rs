@@ -111,6 +111,17 @@ pub struct Decision {
     pub inputs_hash: String,
 }
 
+/// The verdict and the rule results of a decision, without `next_allowed_at`
+/// and the local-window report (see [`crate::judge`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Judgement {
+    pub verdict: Verdict,
+    pub rules: Vec<RuleResult>,
+    pub tzdata_version: String,
+    pub packs: Vec<PackRef>,
+    pub inputs_hash: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct PackRef {
     pub id: String,

@@ -9,7 +9,9 @@ use chrono_tz::Tz;
 
 use crate::canonical::inputs_hash;
 use crate::context::{Ctx, Eval};
-use crate::decision::{Backing, Decision, PackRef, ReasonKind, RuleOutcome, RuleResult, Verdict};
+use crate::decision::{
+    Backing, Decision, Judgement, PackRef, ReasonKind, RuleOutcome, RuleResult, Verdict,
+};
 use crate::pack::{Pack, PackSet, Rule, RuleKind};
 use crate::request::{Direction, EvaluationRequest};
 use crate::{consumer_state, frequency, local_time, next_allowed, time_window, window_report};
@@ -109,6 +111,67 @@ fn parse_zones(names: &[String]) -> Result<Vec<Tz>, Vec<String>> {
 /// Judges the proposed contact against every applicable pack. Pure: same input,
 /// same output; time comes only from the request.
 pub fn evaluate(packs: &PackSet, request: &EvaluationRequest) -> Decision {
+    let Judged {
+        judgement,
+        applied,
+        permanent_deny,
+        evaluated_at,
+    } = judge_rules(packs, request);
+    let next_allowed_at = match judgement.verdict {
+        Verdict::Allow => Some(evaluated_at),
+        Verdict::Deny if permanent_deny => None,
+        Verdict::Deny => next_allowed::search(
+            &applied,
+            request,
+            evaluated_at,
+            evaluated_at + Duration::days(SEARCH_HORIZON_DAYS),
+        ),
+    };
+
+    let mut zones_considered: Vec<Tz> = Vec::new();
+    for a in &applied {
+        for z in &a.zones {
+            if !zones_considered.contains(z) {
+                zones_considered.push(*z);
+            }
+        }
+    }
+    let window_local = window_report::build(&applied, request, &zones_considered, evaluated_at);
+
+    Decision {
+        verdict: judgement.verdict,
+        rules: judgement.rules,
+        next_allowed_at,
+        evaluated_at,
+        zones_considered: zones_considered
+            .iter()
+            .map(|z| z.name().to_string())
+            .collect(),
+        window_local,
+        tzdata_version: judgement.tzdata_version,
+        packs: judgement.packs,
+        inputs_hash: judgement.inputs_hash,
+    }
+}
+
+/// Only the verdict and the rules of [`evaluate`], for a contact that has
+/// already happened (a dialer's log judged after the fact): it skips the
+/// `next_allowed_at` search and the local-window report, which such a
+/// judgement does not record and which cost most of a denied evaluation.
+/// The verdict and every rule result are those `evaluate` gives.
+pub fn judge(packs: &PackSet, request: &EvaluationRequest) -> Judgement {
+    judge_rules(packs, request).judgement
+}
+
+/// The rules' verdict plus what `evaluate` needs to go on.
+struct Judged<'p> {
+    judgement: Judgement,
+    applied: Vec<Applied<'p>>,
+    permanent_deny: bool,
+    evaluated_at: DateTime<Utc>,
+}
+
+fn judge_rules<'p>(packs: &'p PackSet, request: &EvaluationRequest) -> Judged<'p> {
     let evaluated_at = request.proposed.at.to_utc();
     let mut rules = Vec::new();
     let mut guard_failed = false;
@@ -197,37 +260,9 @@ pub fn evaluate(packs: &PackSet, request: &EvaluationRequest) -> Decision {
     } else {
         Verdict::Allow
     };
-    let next_allowed_at = match verdict {
-        Verdict::Allow => Some(evaluated_at),
-        Verdict::Deny if permanent_deny => None,
-        Verdict::Deny => next_allowed::search(
-            &applied,
-            request,
-            evaluated_at,
-            evaluated_at + Duration::days(SEARCH_HORIZON_DAYS),
-        ),
-    };
-
-    let mut zones_considered: Vec<Tz> = Vec::new();
-    for a in &applied {
-        for z in &a.zones {
-            if !zones_considered.contains(z) {
-                zones_considered.push(*z);
-            }
-        }
-    }
-    let window_local = window_report::build(&applied, request, &zones_considered, evaluated_at);
-
-    Decision {
+    let judgement = Judgement {
         verdict,
         rules,
-        next_allowed_at,
-        evaluated_at,
-        zones_considered: zones_considered
-            .iter()
-            .map(|z| z.name().to_string())
-            .collect(),
-        window_local,
         tzdata_version: local_time::tzdata_version().to_string(),
         packs: applied
             .iter()
@@ -237,5 +272,11 @@ pub fn evaluate(packs: &PackSet, request: &EvaluationRequest) -> Decision {
             })
             .collect(),
         inputs_hash: inputs_hash(request),
+    };
+    Judged {
+        judgement,
+        applied,
+        permanent_deny,
+        evaluated_at,
     }
 }

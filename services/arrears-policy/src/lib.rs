@@ -39,10 +39,10 @@ mod window_report;
 
 pub use canonical::{canonical_json, inputs_hash};
 pub use decision::{
-    Backing, Decision, PackRef, ReasonKind, RuleOutcome, RuleResult, UtcInterval, Verdict,
-    WindowReport, ZoneWindow,
+    Backing, Decision, Judgement, PackRef, ReasonKind, RuleOutcome, RuleResult, UtcInterval,
+    Verdict, WindowReport, ZoneWindow,
 };
-pub use engine::{SEARCH_HORIZON_DAYS, evaluate};
+pub use engine::{SEARCH_HORIZON_DAYS, evaluate, judge};
 pub use local_time::tzdata_version;
 pub use pack::{EMBEDDED_PACKS, Pack, PackError, PackSet, Rule, RuleKind, load_pack};
 pub use request::{

@@ -220,6 +220,14 @@ fn inputs_hash_is_canonical() {
     assert!(
         arrears_policy::canonical_json(&a).starts_with(r#"{"facts":{"attorney_representation""#)
     );
+    // The streamed hash is the documented one: SHA-256 of the canonical text.
+    use sha2::Digest;
+    assert_eq!(
+        arrears_policy::inputs_hash(&a),
+        hex::encode(sha2::Sha256::digest(
+            arrears_policy::canonical_json(&a).as_bytes()
+        ))
+    );
     let mut c = a.clone();
     c.proposed.debt_ids = vec!["d2".into()];
     assert_ne!(

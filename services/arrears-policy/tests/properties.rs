@@ -92,6 +92,11 @@ proptest! {
     }
 
     #[test]
+    fn judge_gives_the_verdict_and_rules_of_evaluate(request in arb_request()) {
+        assert_judge_agrees(packs(), &request, &evaluate(packs(), &request));
+    }
+
+    #[test]
     fn next_allowed_at_is_allowed_and_earliest(request in arb_request()) {
         let decision = evaluate(packs(), &request);
         let proposed = request.proposed.at.to_utc();

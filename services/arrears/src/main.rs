@@ -11,6 +11,13 @@ mod settings;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: the ledger's batch step allocates and
+/// frees many small strings and maps per command, and under glibc a profile of
+/// `arrears bench ledger-throughput` spent about 40% of its time in malloc,
+/// free and their consolidation (docs/PERFORMANCE.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "arrears",

@@ -115,7 +115,21 @@ pub fn parse(request: &Value) -> EvaluationRequest {
 }
 
 pub fn decide(packs: &PackSet, request: &Value) -> Decision {
-    evaluate(packs, &parse(request))
+    let request = parse(request);
+    let decision = evaluate(packs, &request);
+    assert_judge_agrees(packs, &request, &decision);
+    decision
+}
+
+/// The verdict-only `judge` (used for contacts judged after the fact) must
+/// give exactly the verdict, rules, packs and inputs hash of `evaluate`.
+pub fn assert_judge_agrees(packs: &PackSet, request: &EvaluationRequest, decision: &Decision) {
+    let j = arrears_policy::judge(packs, request);
+    assert_eq!(j.verdict, decision.verdict);
+    assert_eq!(j.rules, decision.rules);
+    assert_eq!(j.packs, decision.packs);
+    assert_eq!(j.tzdata_version, decision.tzdata_version);
+    assert_eq!(j.inputs_hash, decision.inputs_hash);
 }
 
 fn utc(text: &str) -> DateTime<Utc> {
@@ -131,6 +145,7 @@ pub fn run(packs: &PackSet, cases: Vec<Case>) {
     for case in cases {
         let request = parse(&case.request);
         let decision = evaluate(packs, &request);
+        assert_judge_agrees(packs, &request, &decision);
         let expected_next = match case.next {
             Next::Now => Some(request.proposed.at.to_utc()),
             Next::At(t) => Some(utc(t)),
