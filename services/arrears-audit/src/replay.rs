@@ -43,6 +43,8 @@ pub struct ReplayReport {
     pub profile: Option<ProfileAsOf>,
     pub opt_outs: Vec<OptOutAsOf>,
     pub cease_requests: Vec<CeaseAsOf>,
+    /// Standing contact restrictions known by `as_of`, in sequence order.
+    pub restrictions: Vec<RestrictionAsOf>,
     /// Every gate decision recorded by `as_of`, in sequence order.
     pub decisions: Vec<DecisionAsOf>,
     /// Every contact attempt recorded by `as_of` (the contact history), in sequence order.
@@ -79,6 +81,15 @@ pub struct CeaseAsOf {
     /// Empty: every debt of the debtor.
     pub account_ids: Vec<AccountId>,
     pub received_via: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RestrictionAsOf {
+    pub sequence: u64,
+    pub event_id: String,
+    pub recorded_at: DateTime<Utc>,
+    pub restriction: arrears_core::command::ContactRestriction,
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -183,6 +194,7 @@ pub async fn replay_with(
         profile: None,
         opt_outs: Vec::new(),
         cease_requests: Vec::new(),
+        restrictions: Vec::new(),
         decisions: Vec::new(),
         attempts: Vec::new(),
         reevaluation: ReevaluationInfo {
@@ -243,6 +255,13 @@ fn record(report: &mut ReplayReport, before: &DebtorState, e: &Event, packs: Opt
             recorded_at,
             account_ids: c.account_ids.clone(),
             received_via: c.received_via.clone(),
+        }),
+        EventBody::ContactRestrictionRecorded(r) => report.restrictions.push(RestrictionAsOf {
+            sequence,
+            event_id,
+            recorded_at,
+            restriction: r.restriction.clone(),
+            source: r.source.clone(),
         }),
         EventBody::ContactAttempted(a) => report.attempts.push(AttemptAsOf {
             sequence,

@@ -29,6 +29,9 @@ pub enum Kind {
     OptOut,
     /// `arrears.communication.ceased.v1`.
     Cease,
+    /// `arrears.contact_restriction.recorded.v1`: attorney representation,
+    /// inconvenient times, medium blocks and the like.
+    Restriction,
 }
 
 impl Kind {
@@ -39,6 +42,7 @@ impl Kind {
             Kind::Attempt => "attempt",
             Kind::OptOut => "opt_out",
             Kind::Cease => "cease",
+            Kind::Restriction => "restriction",
         }
     }
 
@@ -49,6 +53,7 @@ impl Kind {
             "attempt" => Kind::Attempt,
             "opt_out" => Kind::OptOut,
             "cease" => Kind::Cease,
+            "restriction" => Kind::Restriction,
             _ => return None,
         })
     }
@@ -62,6 +67,7 @@ impl Kind {
             EventBody::ContactAttempted(_) => Some(Kind::Attempt),
             EventBody::ChannelOptedOut(_) => Some(Kind::OptOut),
             EventBody::CommunicationCeased(_) => Some(Kind::Cease),
+            EventBody::ContactRestrictionRecorded(_) => Some(Kind::Restriction),
             _ => None,
         }
     }

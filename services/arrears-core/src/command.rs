@@ -218,6 +218,54 @@ pub struct RecordCeaseCommunication {
     pub received_via: Option<String>,
 }
 
+/// A standing fact that narrows when, where or how the debtor may be
+/// contacted, beyond opt-outs and cease-communication requests. Each one is a
+/// fact the compliance gate must see (DESIGN §5: a contact the debtor's policy
+/// forbids must never be allowed), so each maps onto a field of the policy
+/// engine's `Facts` or onto an extra time zone of the debtor.
+///
+/// Restrictions only ever narrow what is allowed; lifting one (an attorney's
+/// consent to direct contact, a withdrawn time preference) is not modelled
+/// yet, which errs on the side of not contacting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ContactRestriction {
+    /// The debtor is represented by an attorney on these debts (Reg F
+    /// § 1006.6(b)(2)); empty means every debt of the debtor, including
+    /// accounts opened later.
+    AttorneyRepresentation {
+        #[serde(default)]
+        account_ids: Vec<AccountId>,
+    },
+    /// A time the debtor said is inconvenient, in the debtor's local time
+    /// (§ 1006.6(b)(1)); `end <= start` wraps past midnight.
+    InconvenientTime {
+        days: Vec<arrears_policy::Day>,
+        start: arrears_policy::ClockTime,
+        end: arrears_policy::ClockTime,
+    },
+    /// "Do not contact me by this medium" (§ 1006.14(h)): every address of the channel.
+    MediumBlock { channel: Channel },
+    /// The employer prohibits contact at work (§ 1006.6(b)(3)).
+    WorkplaceContactProhibited,
+    /// Consent to autodialled or prerecorded calls and texts to this number was
+    /// revoked (TCPA, 47 CFR 64.1200(a)(10)).
+    TcpaConsentRevoked { address: String },
+    /// Another IANA time zone in which the debtor may be (e.g. a phone area
+    /// code in one zone and an address in another): the gate then allows only
+    /// what is allowed in every plausible zone.
+    AdditionalTimeZone { time_zone: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecordContactRestriction {
+    pub restriction: ContactRestriction,
+    /// How the fact became known (e.g. `call`, `letter`, `attorney_letter`).
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
 /// Everything a client can ask of a debtor's ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "command", content = "data", rename_all = "snake_case")]
@@ -234,6 +282,7 @@ pub enum Command {
     ResolveDispute(ResolveDispute),
     RecordOptOut(RecordOptOut),
     RecordCeaseCommunication(RecordCeaseCommunication),
+    RecordContactRestriction(RecordContactRestriction),
 }
 
 impl Command {
@@ -252,6 +301,7 @@ impl Command {
             Command::ResolveDispute(_) => "resolve_dispute",
             Command::RecordOptOut(_) => "record_opt_out",
             Command::RecordCeaseCommunication(_) => "record_cease_communication",
+            Command::RecordContactRestriction(_) => "record_contact_restriction",
         }
     }
 

@@ -52,6 +52,7 @@ pub fn decide(
         Command::ResolveDispute(c) => resolve_dispute(state, c),
         Command::RecordOptOut(c) => record_opt_out(c),
         Command::RecordCeaseCommunication(c) => record_cease(state, c),
+        Command::RecordContactRestriction(c) => record_restriction(state, c),
     }
 }
 
@@ -495,6 +496,53 @@ fn record_cease(
         account_ids: c.account_ids.clone(),
         received_via: c.received_via.clone(),
     })])
+}
+
+fn record_restriction(
+    state: &DebtorState,
+    c: &RecordContactRestriction,
+) -> Result<Vec<EventBody>, Rejection> {
+    match &c.restriction {
+        ContactRestriction::AttorneyRepresentation { account_ids } => {
+            for id in account_ids {
+                known_account(state, id)?;
+            }
+        }
+        ContactRestriction::InconvenientTime { days, start, end } => {
+            if days.is_empty() {
+                return Err(Rejection::invalid(
+                    "restriction.days",
+                    "must name at least one day",
+                ));
+            }
+            if start == end {
+                return Err(Rejection::invalid(
+                    "restriction.end",
+                    "must differ from start (an empty span restricts nothing)",
+                ));
+            }
+        }
+        ContactRestriction::MediumBlock { .. } | ContactRestriction::WorkplaceContactProhibited => {
+        }
+        ContactRestriction::TcpaConsentRevoked { address } => {
+            address_ok("restriction.address", Some(address))?;
+        }
+        ContactRestriction::AdditionalTimeZone { time_zone } => {
+            if time_zone.parse::<chrono_tz::Tz>().is_err() {
+                return Err(Rejection::invalid(
+                    "restriction.time_zone",
+                    format!("`{time_zone}` is not an IANA time zone"),
+                ));
+            }
+        }
+    }
+    text_limit("source", c.source.as_deref(), 100)?;
+    Ok(vec![EventBody::ContactRestrictionRecorded(
+        ContactRestrictionRecorded {
+            restriction: c.restriction.clone(),
+            source: c.source.clone(),
+        },
+    )])
 }
 
 // ---- shared checks -------------------------------------------------------

@@ -191,6 +191,15 @@ pub struct CommunicationCeased {
     pub received_via: Option<String>,
 }
 
+/// A standing contact restriction became known (see
+/// [`crate::command::ContactRestriction`]); the gate applies it from then on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRestrictionRecorded {
+    pub restriction: crate::command::ContactRestriction,
+    pub source: Option<String>,
+}
+
 /// Every fact type, tagged with its CloudEvents `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", content = "data")]
@@ -221,6 +230,8 @@ pub enum EventBody {
     CommunicationCeased(CommunicationCeased),
     #[serde(rename = "arrears.contact.decided.v1")]
     ContactDecided(ContactDecided),
+    #[serde(rename = "arrears.contact_restriction.recorded.v1")]
+    ContactRestrictionRecorded(ContactRestrictionRecorded),
 }
 
 /// Every event type this build can emit, in a stable order (schemas, docs, tests).
@@ -238,6 +249,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "arrears.channel.opted_out.v1",
     "arrears.communication.ceased.v1",
     "arrears.contact.decided.v1",
+    "arrears.contact_restriction.recorded.v1",
 ];
 
 /// Why a stored payload could not be turned back into an event.
@@ -320,6 +332,7 @@ event_body_codec! {
     ChannelOptedOut => 10,
     CommunicationCeased => 11,
     ContactDecided => 12,
+    ContactRestrictionRecorded => 13,
 }
 
 /// An event with its envelope: the CloudEvents attributes of DESIGN D5.
@@ -399,5 +412,9 @@ pub fn event_schemas() -> Vec<(&'static str, serde_json::Value)> {
         (EVENT_TYPES[10], one::<ChannelOptedOut>(EVENT_TYPES[10])),
         (EVENT_TYPES[11], one::<CommunicationCeased>(EVENT_TYPES[11])),
         (EVENT_TYPES[12], one::<ContactDecided>(EVENT_TYPES[12])),
+        (
+            EVENT_TYPES[13],
+            one::<ContactRestrictionRecorded>(EVENT_TYPES[13]),
+        ),
     ]
 }

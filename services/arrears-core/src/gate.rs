@@ -11,6 +11,7 @@
 use arrears_policy::{Decision, EvaluationRequest, Facts, HistoryEntry, PackSet, ProposedContact};
 use chrono::{DateTime, Utc};
 
+use crate::command::ContactRestriction;
 use crate::event::Violation;
 use crate::ids::AccountId;
 use crate::state::DebtorState;
@@ -86,6 +87,54 @@ fn violation_from(
     })
 }
 
+/// Folds the debtor's standing contact restrictions into the policy facts and
+/// the plausible time zones. Attorney representation "on every debt" lists
+/// every account the debtor has at the time of the judgement, so an account
+/// opened after the representation became known is covered too.
+fn apply_restrictions(state: &DebtorState, facts: &mut Facts, time_zones: &mut Vec<String>) {
+    for r in &state.restrictions {
+        match &r.restriction {
+            ContactRestriction::AttorneyRepresentation { account_ids } => {
+                let ids: Vec<String> = if account_ids.is_empty() {
+                    state.accounts.keys().map(|a| a.to_string()).collect()
+                } else {
+                    account_ids.iter().map(|a| a.to_string()).collect()
+                };
+                for id in ids {
+                    if !facts.attorney_representation.debt_ids.contains(&id) {
+                        facts.attorney_representation.debt_ids.push(id);
+                    }
+                }
+            }
+            ContactRestriction::InconvenientTime { days, start, end } => {
+                facts
+                    .inconvenient_times
+                    .push(arrears_policy::request::InconvenientTime {
+                        days: days.clone(),
+                        start: *start,
+                        end: *end,
+                    });
+            }
+            ContactRestriction::MediumBlock { channel } => {
+                if !facts.medium_blocks.contains(channel) {
+                    facts.medium_blocks.push(*channel);
+                }
+            }
+            ContactRestriction::WorkplaceContactProhibited => {
+                facts.workplace_contact_prohibited = true;
+            }
+            ContactRestriction::TcpaConsentRevoked { address } => {
+                facts.tcpa_consent_revoked.push(address.clone());
+            }
+            ContactRestriction::AdditionalTimeZone { time_zone } => {
+                if !time_zones.contains(time_zone) {
+                    time_zones.push(time_zone.clone());
+                }
+            }
+        }
+    }
+}
+
 /// The evaluation request for a proposal (public so auditors can see the
 /// exact inputs, and so `inputs_hash` can be recomputed).
 pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationRequest {
@@ -123,6 +172,8 @@ pub fn request(state: &DebtorState, proposal: &Proposal<'_>) -> EvaluationReques
                 .extend(c.account_ids.iter().map(|a| a.to_string()));
         }
     }
+    let mut time_zones = time_zones;
+    apply_restrictions(state, &mut facts, &mut time_zones);
     let debt_ids = |ids: &[AccountId]| ids.iter().map(|a| a.to_string()).collect::<Vec<_>>();
     let mut history: Vec<HistoryEntry> = state
         .contacts

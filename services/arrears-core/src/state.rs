@@ -12,7 +12,8 @@ use uuid::Uuid;
 
 use crate::command::ContactPoint;
 use crate::event::{
-    Allocation, ChannelOptedOut, CommunicationCeased, ContactAttempted, Event, EventBody, Violation,
+    Allocation, ChannelOptedOut, CommunicationCeased, ContactAttempted, ContactRestrictionRecorded,
+    Event, EventBody, Violation,
 };
 use crate::ids::{AccountId, AttemptId, ChargeId, DisputeId, PaymentId, PromiseId};
 use crate::money::{Currency, Money};
@@ -212,6 +213,9 @@ pub struct DebtorState {
     pub contacts: Vec<ContactAttempted>,
     pub opt_outs: Vec<ChannelOptedOut>,
     pub cease_requests: Vec<CommunicationCeased>,
+    /// Standing contact restrictions, in the order they became known.
+    #[serde(default)]
+    pub restrictions: Vec<ContactRestrictionRecorded>,
     /// Every gate decision, by request id.
     pub contact_requests: BTreeMap<AttemptId, ContactRequest>,
     /// Money received that fitted no open item, per currency.
@@ -372,6 +376,7 @@ impl DebtorState {
             }
             EventBody::ChannelOptedOut(e) => self.opt_outs.push(e.clone()),
             EventBody::CommunicationCeased(e) => self.cease_requests.push(e.clone()),
+            EventBody::ContactRestrictionRecorded(e) => self.restrictions.push(e.clone()),
         }
         if let Some(key) = &event.idempotency_key {
             let rec = self

@@ -78,6 +78,37 @@ fn every_event_type() -> Harness {
                 received_via: Some("letter".into()),
             },
         ))
+        .given_all(every_restriction().into_iter().map(|restriction| {
+            Command::RecordContactRestriction(RecordContactRestriction {
+                restriction,
+                source: Some("call".into()),
+            })
+        }))
+}
+
+/// One contact restriction of every kind, so each validates against the schema.
+fn every_restriction() -> Vec<ContactRestriction> {
+    use arrears_policy::{ClockTime, Day};
+    vec![
+        ContactRestriction::AttorneyRepresentation {
+            account_ids: vec![AccountId::new("a2").unwrap()],
+        },
+        ContactRestriction::InconvenientTime {
+            days: vec![Day::Mon, Day::Fri],
+            start: ClockTime::parse("12:00").unwrap(),
+            end: ClockTime::parse("13:30").unwrap(),
+        },
+        ContactRestriction::MediumBlock {
+            channel: Channel::Email,
+        },
+        ContactRestriction::WorkplaceContactProhibited,
+        ContactRestriction::TcpaConsentRevoked {
+            address: "+15555550100".into(),
+        },
+        ContactRestriction::AdditionalTimeZone {
+            time_zone: "America/Los_Angeles".into(),
+        },
+    ]
 }
 
 #[test]

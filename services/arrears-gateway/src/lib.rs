@@ -148,6 +148,10 @@ pub fn app(gw: Gateway) -> Router {
             "/debtors/{debtor_id}/cease-communication",
             post(record_cease_communication),
         )
+        .route(
+            "/debtors/{debtor_id}/contact-restrictions",
+            post(record_contact_restriction),
+        )
         .route("/commands/{command_id}", get(get_command))
         .route("/portfolio/summary", get(queries::portfolio_summary))
         .route("/portfolio/kpis", get(queries::portfolio_kpis))

@@ -157,6 +157,11 @@ simple_write!(
     /// `POST /v1/debtors/{id}/cease-communication`
     record_cease_communication, RecordCeaseCommunication, RecordCeaseCommunication
 );
+simple_write!(
+    /// `POST /v1/debtors/{id}/contact-restrictions`: attorney representation,
+    /// inconvenient times, medium blocks, workplace, TCPA revocation, extra zones.
+    record_contact_restriction, RecordContactRestriction, RecordContactRestriction
+);
 
 pub async fn apply_charge(
     State(gw): State<Gateway>,

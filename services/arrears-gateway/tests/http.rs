@@ -573,6 +573,65 @@ async fn the_contact_gate_answers_with_the_decision_and_records_it() {
     assert_problem(&r, StatusCode::CONFLICT, "contact_request_already_exists");
 }
 
+/// A restriction recorded over HTTP is read back with the debtor and turns
+/// the gate's answer into a denial naming the rule; a malformed one is a 422
+/// naming the field, and a bad clock time a 422 from the JSON decoder.
+#[tokio::test]
+async fn contact_restrictions_reach_the_gate() {
+    let app = setup().await;
+    registered(&app).await;
+    // The fixed clock: Monday 2026-03-02 15:00 UTC = 10:00 in New York.
+    let r = post(
+        &app,
+        "/v1/debtors/d1/contact-restrictions",
+        json!({"restriction": {"kind": "inconvenient_time", "days": ["mon"],
+                               "start": "09:00", "end": "11:00"},
+               "source": "call"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(
+        r.body["events"][0]["type"],
+        "arrears.contact_restriction.recorded.v1"
+    );
+    let r = get(&app, "/v1/debtors/d1").await;
+    assert_eq!(r.body["version"], 3, "{}", r.body);
+    let r = post(
+        &app,
+        "/v1/debtors/d1/contact-requests",
+        json!({"request_id": "req-1", "channel": "sms", "address": "+15555550100"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.body["decision"]["verdict"], "deny");
+    assert_eq!(
+        r.body["decision"]["next_allowed_at"],
+        "2026-03-02T16:00:00Z"
+    );
+    let r = post(
+        &app,
+        "/v1/debtors/d1/contact-restrictions",
+        json!({"restriction": {"kind": "additional_time_zone", "time_zone": "Mars/Olympus"}}),
+    )
+    .await;
+    assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert_eq!(r.body["errors"][0]["field"], "restriction.time_zone");
+    let r = post(
+        &app,
+        "/v1/debtors/d1/contact-restrictions",
+        json!({"restriction": {"kind": "inconvenient_time", "days": ["mon"],
+                               "start": "25:00", "end": "11:00"}}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = get(&app, "/v1/debtors/d1").await;
+    assert_eq!(
+        r.body["version"], 4,
+        "only the decision was added: {}",
+        r.body
+    );
+}
+
 #[tokio::test]
 async fn stateless_evaluation_answers_and_validates() {
     let app = setup().await;

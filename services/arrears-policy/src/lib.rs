@@ -46,6 +46,6 @@ pub use engine::{SEARCH_HORIZON_DAYS, evaluate, judge};
 pub use local_time::tzdata_version;
 pub use pack::{EMBEDDED_PACKS, Pack, PackError, PackSet, Rule, RuleKind, load_pack};
 pub use request::{
-    CalleeRole, Channel, ContactOutcome, Direction, EvaluationRequest, Facts, HistoryEntry,
-    ProposedContact, Purpose,
+    CalleeRole, Channel, ClockTime, ContactOutcome, Day, Direction, EvaluationRequest, Facts,
+    HistoryEntry, ProposedContact, Purpose,
 };

@@ -78,6 +78,11 @@ impl Harness {
         self
     }
 
+    /// [`Harness::given`] for each command, in order.
+    pub fn given_all(self, commands: impl IntoIterator<Item = Command>) -> Self {
+        commands.into_iter().fold(self, Harness::given)
+    }
+
     pub fn accept(&mut self, env: &CommandEnvelope) {
         match handle(&self.state, env, policy()) {
             Outcome::Accepted { events } => {
