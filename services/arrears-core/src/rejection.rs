@@ -99,6 +99,40 @@ pub enum Rejection {
     IdempotencyKeyReused { key: String },
 }
 
+/// Every rejection's `code`, in declaration order. The set clients can meet
+/// (docs/API.md lists each with its HTTP status) and the set the gateway's
+/// HTTP tests must cover; a unit test checks it against the enum itself, so a
+/// new variant cannot be left out of it.
+pub const ALL_CODES: &[&str] = &[
+    "unknown_debtor",
+    "debtor_already_registered",
+    "invalid_field",
+    "non_positive_amount",
+    "amount_overflow",
+    "currency_mismatch",
+    "no_account_in_currency",
+    "unknown_account",
+    "account_already_exists",
+    "charge_already_applied",
+    "payment_already_applied",
+    "unknown_payment",
+    "payment_already_reversed",
+    "contact_attempt_already_recorded",
+    "promise_already_exists",
+    "promise_on_closed_account",
+    "promise_already_open",
+    "promise_exceeds_balance",
+    "promise_due_in_past",
+    "dispute_already_exists",
+    "dispute_already_open",
+    "unknown_dispute",
+    "dispute_already_resolved",
+    "unknown_contact_request",
+    "contact_request_already_exists",
+    "contact_request_already_fulfilled",
+    "idempotency_key_reused",
+];
+
 impl Rejection {
     /// The stable snake_case code, e.g. `currency_mismatch`.
     pub fn code(&self) -> String {
@@ -181,5 +215,27 @@ mod tests {
         assert_eq!(r.code(), "payment_already_applied");
         assert_eq!(r.kind(), RejectionKind::Conflict);
         assert_eq!(r.to_string(), "payment `p1` was already applied");
+    }
+
+    /// The codes serde writes, read off the JSON schema derived from the enum
+    /// (one `oneOf` branch per variant, each with a constant `code`), so this
+    /// list comes from the type and not from another hand-written list.
+    #[test]
+    fn all_codes_is_every_variant_once_in_declaration_order() {
+        let schema = schemars::schema_for!(Rejection);
+        let variants = schema
+            .as_value()
+            .get("oneOf")
+            .and_then(|v| v.as_array())
+            .expect("an internally tagged enum has a oneOf schema");
+        let from_type: Vec<&str> = variants
+            .iter()
+            .map(|v| {
+                v.pointer("/properties/code/const")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or_else(|| panic!("variant without a constant code: {v}"))
+            })
+            .collect();
+        assert_eq!(ALL_CODES, from_type.as_slice());
     }
 }

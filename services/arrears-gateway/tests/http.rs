@@ -743,3 +743,575 @@ async fn the_auditor_key_reads_but_never_writes() {
     // Nothing was written by the auditor.
     assert_eq!(get(&app, "/v1/debtors/d1").await.body["version"], 2);
 }
+
+// ---- every 4xx problem type, one real request each -----------------------
+
+/// The gateway's own 4xx problem types (transport, auth, routing, shape).
+/// Together with every rejection code (`arrears_core::rejection::ALL_CODES`)
+/// they are the 4xx types the table below must cover. The two 5xx types are
+/// not client errors: 501 `not_available` is asserted by the portfolio/audit
+/// test above; 503 `unavailable` has no HTTP test yet.
+const GATEWAY_4XX: &[&str] = &[
+    "malformed_json",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "method_not_allowed",
+    "payload_too_large",
+    "unsupported_media_type",
+    "invalid_body",
+    "invalid_parameter",
+];
+
+/// One problem type and one real request that provokes it, against the
+/// debtor `d1` that [`debtor_with_history`] builds.
+struct ProblemCase {
+    code: &'static str,
+    status: StatusCode,
+    request: Request<Body>,
+    /// `errors[0].field`, for the problems that name a field; `None` means
+    /// the problem has no `errors` member at all.
+    field: Option<&'static str>,
+    /// The exact `detail`: it names the cause (the id, field or value).
+    detail: &'static str,
+}
+
+fn case(
+    code: &'static str,
+    status: StatusCode,
+    request: Request<Body>,
+    field: Option<&'static str>,
+    detail: &'static str,
+) -> ProblemCase {
+    ProblemCase {
+        code,
+        status,
+        request,
+        field,
+        detail,
+    }
+}
+
+fn admin(uri: &str, body: Value) -> Request<Body> {
+    post_raw(uri, &body.to_string(), None)
+}
+
+fn promise(id: &str, account: &str, amount: i64, due: &str) -> Value {
+    json!({"promise_id": id, "account_id": account,
+           "amount": {"amount_minor": amount, "currency": "USD"}, "due_date": due})
+}
+
+fn attempt(id: &str, request_id: &str) -> Value {
+    json!({"attempt_id": id, "channel": "sms", "direction": "outbound", "outcome": "delivered",
+           "account_ids": [], "two_way": false, "occurred_at": "2026-03-02T14:30:00Z",
+           "address": "+15555550100", "request_id": request_id})
+}
+
+/// `d1` with something of every kind the rejections need to collide with:
+/// a reversed payment `p1` (sent with `Idempotency-Key: k1`), a live payment
+/// `p2`, charge `fee1`, open account `a1` with open promise `pr1` and open
+/// dispute `dp1`, paid-off account `a2` with resolved dispute `dp2`, open
+/// account `a3` (USD 50.00 owed, no promise), and contact request `req-1`
+/// carried out by attempt `c1`.
+async fn debtor_with_history(app: &Router) {
+    registered(app).await;
+    let r = send(
+        app,
+        post_raw(
+            "/v1/debtors/d1/payments",
+            &payment("p1", 25_000, "USD").to_string(),
+            Some("k1"),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let mut paid_a2 = payment("p3", 1_000, "USD");
+    paid_a2["account_id"] = json!("a2");
+    let steps = [
+        (
+            "/v1/debtors/d1/payments/p1/reversal",
+            json!({"reason": "chargeback"}),
+        ),
+        ("/v1/debtors/d1/payments", payment("p2", 10_000, "USD")),
+        (
+            "/v1/debtors/d1/accounts/a1/charges",
+            json!({"charge_id": "fee1", "kind": "late_fee",
+                   "amount": {"amount_minor": 1500, "currency": "USD"}}),
+        ),
+        (
+            "/v1/debtors/d1/accounts",
+            json!({"account_id": "a2", "principal": {"amount_minor": 1000, "currency": "USD"},
+                   "due_date": "2026-02-01"}),
+        ),
+        ("/v1/debtors/d1/payments", paid_a2),
+        (
+            "/v1/debtors/d1/accounts",
+            json!({"account_id": "a3", "principal": {"amount_minor": 5000, "currency": "USD"},
+                   "due_date": "2026-02-15"}),
+        ),
+        (
+            "/v1/debtors/d1/promises",
+            promise("pr1", "a1", 20_000, "2026-03-20"),
+        ),
+        (
+            "/v1/debtors/d1/disputes",
+            json!({"dispute_id": "dp1", "account_id": "a1", "reason": "not mine"}),
+        ),
+        (
+            "/v1/debtors/d1/disputes",
+            json!({"dispute_id": "dp2", "account_id": "a2", "reason": "paid already"}),
+        ),
+        (
+            "/v1/debtors/d1/disputes/dp2/resolution",
+            json!({"resolution": "withdrawn"}),
+        ),
+        (
+            "/v1/debtors/d1/contact-requests",
+            json!({"request_id": "req-1", "channel": "sms", "address": "+15555550100"}),
+        ),
+        ("/v1/debtors/d1/contact-attempts", attempt("c1", "req-1")),
+    ];
+    for (uri, body) in steps {
+        let r = post(app, uri, body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{uri}: {}", r.body);
+    }
+    let v = get(app, "/v1/debtors/d1").await.body;
+    let status: Vec<(&str, &str)> = v["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["account_id"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(status, vec![("a1", "open"), ("a2", "paid"), ("a3", "open")]);
+    assert_eq!(v["version"], 15);
+}
+
+fn problem_cases() -> Vec<ProblemCase> {
+    use StatusCode as S;
+    let d1 = "/v1/debtors/d1";
+    let p = |path: &str| format!("{d1}{path}");
+    let mut unknown_field = payment("p9", 100, "USD");
+    unknown_field["surprise"] = json!(true);
+    let mut wrong_account_currency = payment("p9", 100, "EUR");
+    wrong_account_currency["account_id"] = json!("a1");
+    vec![
+        // The gateway's own problems: nothing reaches the ledger.
+        case(
+            "malformed_json",
+            S::BAD_REQUEST,
+            post_raw(&p("/payments"), "{\"payment_id\": ", None),
+            None,
+            "EOF while parsing a value (line 1, column 15)",
+        ),
+        case(
+            "unauthorized",
+            S::UNAUTHORIZED,
+            Request::post(p("/payments"))
+                .header("content-type", "application/json")
+                .body(Body::from(payment("p9", 100, "USD").to_string()))
+                .unwrap(),
+            None,
+            "send `Authorization: Bearer <key>` with a valid API key",
+        ),
+        case(
+            "forbidden",
+            S::FORBIDDEN,
+            Request::post(p("/payments"))
+                .header("authorization", format!("Bearer {AUDITOR}"))
+                .header("content-type", "application/json")
+                .body(Body::from(payment("p9", 100, "USD").to_string()))
+                .unwrap(),
+            None,
+            "the auditor key is read-only",
+        ),
+        case(
+            "not_found",
+            S::NOT_FOUND,
+            admin(&p("/refunds"), payment("p9", 100, "USD")),
+            None,
+            "no such resource",
+        ),
+        case(
+            "method_not_allowed",
+            S::METHOD_NOT_ALLOWED,
+            Request::delete(d1)
+                .header("authorization", format!("Bearer {KEY}"))
+                .body(Body::empty())
+                .unwrap(),
+            None,
+            "this resource does not support that HTTP method",
+        ),
+        case(
+            "payload_too_large",
+            S::PAYLOAD_TOO_LARGE,
+            post_raw(
+                &p("/payments"),
+                &format!("{{\"payment_id\": \"{}\"}}", "x".repeat(70 * 1024)),
+                None,
+            ),
+            None,
+            "the body must be at most 65536 bytes",
+        ),
+        case(
+            "unsupported_media_type",
+            S::UNSUPPORTED_MEDIA_TYPE,
+            Request::post(p("/payments"))
+                .header("authorization", format!("Bearer {KEY}"))
+                .header("content-type", "text/plain")
+                .body(Body::from(payment("p9", 100, "USD").to_string()))
+                .unwrap(),
+            None,
+            "send the body as `Content-Type: application/json`",
+        ),
+        case(
+            "invalid_body",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/payments"), unknown_field),
+            Some("surprise"),
+            "surprise: unknown field `surprise`, expected one of `payment_id`, `amount`, \
+             `method`, `received_at`, `external_ref`, `account_id`",
+        ),
+        case(
+            "invalid_parameter",
+            S::UNPROCESSABLE_ENTITY,
+            Request::post(p("/payments"))
+                .header("authorization", format!("Bearer {KEY}"))
+                .header("content-type", "application/json")
+                .header("x-correlation-id", "not-a-uuid")
+                .body(Body::from(payment("p9", 100, "USD").to_string()))
+                .unwrap(),
+            Some("X-Correlation-Id"),
+            "X-Correlation-Id: must be a UUID",
+        ),
+        // Domain rejections: decided by the ledger against d1's state.
+        case(
+            "unknown_debtor",
+            S::NOT_FOUND,
+            admin("/v1/debtors/nobody/payments", payment("p9", 100, "USD")),
+            None,
+            "the debtor is not registered",
+        ),
+        case(
+            "debtor_already_registered",
+            S::CONFLICT,
+            admin(
+                "/v1/debtors",
+                json!({"debtor_id": "d1", "jurisdiction": "CO", "time_zone": "America/Bogota",
+                       "locale": "es-CO"}),
+            ),
+            None,
+            "the debtor is already registered",
+        ),
+        case(
+            "invalid_field",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/payments/p2/reversal"), json!({"reason": "  "})),
+            Some("reason"),
+            "reason: must not be empty",
+        ),
+        case(
+            "non_positive_amount",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/payments"), payment("p9", 0, "USD")),
+            Some("amount.amount_minor"),
+            "amount.amount_minor must be a positive amount of minor units",
+        ),
+        case(
+            "amount_overflow",
+            S::UNPROCESSABLE_ENTITY,
+            admin(
+                &p("/accounts/a1/charges"),
+                json!({"charge_id": "fee9", "kind": "fee",
+                       "amount": {"amount_minor": i64::MAX, "currency": "USD"}}),
+            ),
+            Some("amount.amount_minor"),
+            "amount.amount_minor is too large: the balance would overflow",
+        ),
+        case(
+            "currency_mismatch",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/payments"), wrong_account_currency),
+            Some("amount.currency"),
+            "amount.currency is in EUR but the account is in USD",
+        ),
+        case(
+            "no_account_in_currency",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/payments"), payment("p9", 100, "EUR")),
+            Some("amount.currency"),
+            "the debtor has no account in EUR",
+        ),
+        case(
+            "unknown_account",
+            S::NOT_FOUND,
+            admin(
+                &p("/accounts/a9/charges"),
+                json!({"charge_id": "fee9", "kind": "fee",
+                       "amount": {"amount_minor": 100, "currency": "USD"}}),
+            ),
+            None,
+            "account `a9` does not exist for this debtor",
+        ),
+        case(
+            "account_already_exists",
+            S::CONFLICT,
+            admin(
+                &p("/accounts"),
+                json!({"account_id": "a1", "principal": {"amount_minor": 100, "currency": "USD"},
+                       "due_date": "2026-04-01"}),
+            ),
+            None,
+            "account `a1` already exists",
+        ),
+        case(
+            "charge_already_applied",
+            S::CONFLICT,
+            admin(
+                &p("/accounts/a1/charges"),
+                json!({"charge_id": "fee1", "kind": "fee",
+                       "amount": {"amount_minor": 100, "currency": "USD"}}),
+            ),
+            None,
+            "charge `fee1` was already applied",
+        ),
+        case(
+            "payment_already_applied",
+            S::CONFLICT,
+            admin(&p("/payments"), payment("p2", 100, "USD")),
+            None,
+            "payment `p2` was already applied",
+        ),
+        case(
+            "unknown_payment",
+            S::NOT_FOUND,
+            admin(&p("/payments/p9/reversal"), json!({"reason": "chargeback"})),
+            None,
+            "payment `p9` does not exist for this debtor",
+        ),
+        case(
+            "payment_already_reversed",
+            S::CONFLICT,
+            admin(&p("/payments/p1/reversal"), json!({"reason": "chargeback"})),
+            None,
+            "payment `p1` was already reversed",
+        ),
+        case(
+            "contact_attempt_already_recorded",
+            S::CONFLICT,
+            admin(&p("/contact-attempts"), attempt("c1", "req-9")),
+            None,
+            "contact attempt `c1` was already recorded",
+        ),
+        case(
+            "promise_already_exists",
+            S::CONFLICT,
+            admin(&p("/promises"), promise("pr1", "a3", 100, "2026-03-20")),
+            None,
+            "promise `pr1` already exists",
+        ),
+        case(
+            "promise_on_closed_account",
+            S::CONFLICT,
+            admin(&p("/promises"), promise("pr9", "a2", 100, "2026-03-20")),
+            None,
+            "account `a2` is closed (nothing is owed), so no promise can be made on it",
+        ),
+        case(
+            "promise_already_open",
+            S::CONFLICT,
+            admin(&p("/promises"), promise("pr9", "a1", 100, "2026-03-20")),
+            None,
+            "account `a1` already has open promise `pr1`",
+        ),
+        case(
+            "promise_exceeds_balance",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/promises"), promise("pr9", "a3", 5_001, "2026-03-20")),
+            Some("amount.amount_minor"),
+            "the promised 5001 exceeds the 5000 owed on account `a3`",
+        ),
+        case(
+            "promise_due_in_past",
+            S::UNPROCESSABLE_ENTITY,
+            admin(&p("/promises"), promise("pr9", "a3", 100, "2026-03-01")),
+            Some("due_date"),
+            "the promise is due 2026-03-01, before today (2026-03-02) in the debtor's time zone",
+        ),
+        case(
+            "dispute_already_exists",
+            S::CONFLICT,
+            admin(
+                &p("/disputes"),
+                json!({"dispute_id": "dp1", "account_id": "a3", "reason": "not mine"}),
+            ),
+            None,
+            "dispute `dp1` already exists",
+        ),
+        case(
+            "dispute_already_open",
+            S::CONFLICT,
+            admin(
+                &p("/disputes"),
+                json!({"dispute_id": "dp9", "account_id": "a1", "reason": "not mine"}),
+            ),
+            None,
+            "account `a1` already has open dispute `dp1`",
+        ),
+        case(
+            "unknown_dispute",
+            S::NOT_FOUND,
+            admin(
+                &p("/disputes/dp9/resolution"),
+                json!({"resolution": "withdrawn"}),
+            ),
+            None,
+            "dispute `dp9` does not exist for this debtor",
+        ),
+        case(
+            "dispute_already_resolved",
+            S::CONFLICT,
+            admin(
+                &p("/disputes/dp2/resolution"),
+                json!({"resolution": "upheld_for_debtor"}),
+            ),
+            None,
+            "dispute `dp2` was already resolved",
+        ),
+        case(
+            "unknown_contact_request",
+            S::NOT_FOUND,
+            admin(&p("/contact-attempts"), attempt("c9", "req-9")),
+            None,
+            "contact request `req-9` does not exist for this debtor",
+        ),
+        case(
+            "contact_request_already_exists",
+            S::CONFLICT,
+            admin(
+                &p("/contact-requests"),
+                json!({"request_id": "req-1", "channel": "phone"}),
+            ),
+            None,
+            "contact request `req-1` already exists",
+        ),
+        case(
+            "contact_request_already_fulfilled",
+            S::CONFLICT,
+            admin(&p("/contact-attempts"), attempt("c9", "req-1")),
+            None,
+            "contact request `req-1` was already carried out by another attempt",
+        ),
+        case(
+            "idempotency_key_reused",
+            S::CONFLICT,
+            post_raw(
+                &p("/payments"),
+                &payment("p9", 100, "USD").to_string(),
+                Some("k1"),
+            ),
+            None,
+            "idempotency key `k1` was already used for a different request",
+        ),
+    ]
+}
+
+/// What a failed request must leave untouched: `d1` as a whole (its version
+/// is the sequence of its last event, so any append shows) and the absence
+/// of the debtor `nobody`.
+async fn observable_state(app: &Router) -> (Value, StatusCode) {
+    let d1 = get(app, "/v1/debtors/d1").await;
+    assert_eq!(d1.status, StatusCode::OK, "{}", d1.body);
+    (d1.body, get(app, "/v1/debtors/nobody").await.status)
+}
+
+#[tokio::test]
+async fn every_4xx_problem_type_answers_exactly_and_writes_nothing() {
+    let app = setup().await;
+    debtor_with_history(&app).await;
+    let before = observable_state(&app).await;
+    assert_eq!(before.1, StatusCode::NOT_FOUND);
+    for c in problem_cases() {
+        let r = send(&app, c.request).await;
+        assert_problem(&r, c.status, c.code);
+        assert_eq!(r.body["detail"], c.detail, "{}: {}", c.code, r.body);
+        match c.field {
+            Some(field) => {
+                let errors = r.body["errors"].as_array().expect("errors");
+                assert_eq!(errors.len(), 1, "{}: {}", c.code, r.body);
+                assert_eq!(errors[0]["field"], field, "{}: {}", c.code, r.body);
+            }
+            None => assert_eq!(r.body.get("errors"), None, "{}: {}", c.code, r.body),
+        }
+        // A domain rejection names the command and carries its data; a
+        // gateway problem never reached the ledger, so it has neither.
+        if arrears_core::rejection::ALL_CODES.contains(&c.code) {
+            assert_eq!(r.body["rejection"]["code"], c.code, "{}", r.body);
+            let id = r.body["command_id"].as_str().expect("command_id");
+            assert!(id.parse::<uuid::Uuid>().is_ok(), "{}", r.body);
+        } else {
+            assert_eq!(r.body.get("rejection"), None, "{}: {}", c.code, r.body);
+            assert_eq!(r.body.get("command_id"), None, "{}: {}", c.code, r.body);
+        }
+        assert_eq!(
+            observable_state(&app).await,
+            before,
+            "{} changed the state",
+            c.code
+        );
+    }
+}
+
+/// A new rejection (or gateway problem) without a row above fails here, not
+/// silently in production.
+#[test]
+fn the_problem_table_covers_every_rejection_and_gateway_4xx_once() {
+    use std::collections::BTreeSet;
+    let codes: Vec<&str> = problem_cases().iter().map(|c| c.code).collect();
+    let covered: BTreeSet<&str> = codes.iter().copied().collect();
+    assert_eq!(covered.len(), codes.len(), "a code has two rows: {codes:?}");
+    let expected: BTreeSet<&str> = arrears_core::rejection::ALL_CODES
+        .iter()
+        .chain(GATEWAY_4XX)
+        .copied()
+        .collect();
+    assert_eq!(covered, expected);
+}
+
+/// docs/API.md's problem table lists exactly the types the table above
+/// provokes, each with the status it answers, plus the two 5xx types.
+#[test]
+fn api_docs_list_every_problem_type_with_its_status() {
+    use std::collections::BTreeSet;
+    let docs = include_str!("../../../docs/API.md");
+    let section = docs
+        .split("## Problems (RFC 9457)")
+        .nth(1)
+        .expect("docs/API.md has a Problems section");
+    let mut documented: BTreeSet<(u16, String)> = BTreeSet::new();
+    for line in section.lines() {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        // `| status | codes | when |` → ["", status, codes, when, ""]
+        let Some(status) = cells.get(1).and_then(|s| s.parse::<u16>().ok()) else {
+            continue;
+        };
+        for code in cells[2].split(',') {
+            let code = code.trim().trim_matches('`');
+            assert!(
+                documented.insert((status, code.to_string())),
+                "{code} twice"
+            );
+        }
+    }
+    let mut expected: BTreeSet<(u16, String)> = problem_cases()
+        .iter()
+        .map(|c| (c.status.as_u16(), c.code.to_string()))
+        .collect();
+    expected.insert((501, "not_available".into()));
+    expected.insert((503, "unavailable".into()));
+    assert_eq!(documented, expected);
+}
