@@ -1,5 +1,6 @@
-//! Shared test fixtures: view stores on both backends, a real event stream
-//! produced by the embedded ledger, and instrumented projections.
+//! Shared test fixtures: view stores on both backends, event logs on both
+//! backends, a real event stream produced by the embedded ledger, and
+//! instrumented projections.
 
 #![allow(dead_code)]
 
@@ -12,6 +13,7 @@ use std::time::Duration;
 use arrears_core::command::*;
 use arrears_core::vocabulary::PaymentMethod;
 use arrears_core::*;
+use arrears_kafka::{KafkaConfig, KafkaLog, topics};
 use arrears_ledger::{CommandSubmitter, EmbeddedLedger, LedgerConfig};
 use arrears_log::{EventLog, SqliteLog, StoredRecord};
 use arrears_views::sqlx::{self, AssertSqlSafe, Connection, PgConnection};
@@ -23,11 +25,114 @@ use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use uuid::Uuid;
 
-/// Which backend a scenario runs on.
+/// Which backend a scenario's view store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Sqlite,
     Postgres,
+}
+
+/// Which backend a scenario's event log runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogKind {
+    /// The embedded log, in memory.
+    Sqlite,
+    /// `KafkaLog` on fresh topics of the broker at `ARREARS_KAFKA_BROKERS`.
+    Kafka,
+}
+
+/// The (event log, view store) pair a contract scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pair {
+    pub log: LogKind,
+    pub store: Kind,
+}
+
+impl LogKind {
+    /// Offsets a committed append takes after its last record on every
+    /// partition it wrote: 0 on SQLite (dense offsets), 1 on Kafka (the
+    /// transaction's commit marker). Scenarios use it to state exact offsets
+    /// for both logs instead of assuming `offset == count`.
+    pub fn markers_per_append(self) -> u64 {
+        match self {
+            LogKind::Sqlite => 0,
+            LogKind::Kafka => 1,
+        }
+    }
+
+    /// A fresh, empty log of `partitions` partitions.
+    pub async fn fresh(self, partitions: u32) -> TestLog {
+        match self {
+            LogKind::Sqlite => TestLog {
+                log: Arc::new(SqliteLog::in_memory(partitions).await.unwrap()),
+                _topics: None,
+            },
+            LogKind::Kafka => {
+                // A unique prefix: every scenario sees only its own records.
+                let cfg = KafkaConfig::new(kafka_brokers())
+                    .with_prefix(format!("tv{}.", Uuid::now_v7().simple()))
+                    .with_partitions(partitions);
+                let created = topics::create_topics(&cfg)
+                    .await
+                    .unwrap_or_else(|e| panic!("cannot create topics on {}: {e}", cfg.brokers));
+                assert_eq!(created.partitions, partitions);
+                let log: Arc<dyn EventLog> = KafkaLog::connect(cfg.clone()).await.unwrap();
+                TestLog {
+                    log,
+                    _topics: Some(KafkaTopics(cfg)),
+                }
+            }
+        }
+    }
+}
+
+pub fn kafka_brokers() -> String {
+    std::env::var("ARREARS_KAFKA_BROKERS").expect(
+        "ARREARS_KAFKA_BROKERS is not set: the Kafka pairs of these tests need the real broker \
+         and never skip. Start it with `bash deploy/local/up.sh` and `. deploy/local/env.sh`",
+    )
+}
+
+/// A fresh event log. On Kafka its four topics are deleted when this value
+/// is dropped (even on panic), so repeated runs do not pile partitions up on
+/// the shared local broker.
+pub struct TestLog {
+    pub log: Arc<dyn EventLog>,
+    _topics: Option<KafkaTopics>,
+}
+
+struct KafkaTopics(KafkaConfig);
+
+impl Drop for KafkaTopics {
+    fn drop(&mut self) {
+        let cfg = self.0.clone();
+        // Best effort, on a thread with a runtime of its own (see `PgSchema`).
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let admin: Result<
+                    rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
+                    _,
+                > = cfg.client().create();
+                if let Ok(admin) = admin {
+                    let names = [
+                        cfg.commands_topic(),
+                        cfg.events_topic(),
+                        cfg.replies_topic(),
+                        cfg.dead_letter_topic(),
+                    ];
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    let _ = admin
+                        .delete_topics(&names, &rdkafka::admin::AdminOptions::new())
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
 }
 
 /// A fresh, empty, migrated view store. On PostgreSQL it lives in a schema
@@ -123,7 +228,11 @@ impl TestStore {
 pub struct Script {
     pub ledger: EmbeddedLedger,
     pub log: Arc<dyn EventLog>,
+    /// Which backend `log` is, for offset arithmetic.
+    pub kind: LogKind,
     n: u128,
+    /// Keeps the Kafka topics alive until the scenario ends.
+    _owned: Option<TestLog>,
 }
 
 pub fn t(s: &str) -> TenantId {
@@ -134,16 +243,36 @@ pub fn d(s: &str) -> DebtorId {
 }
 
 impl Script {
-    pub async fn new(partitions: u32) -> Script {
-        let log: Arc<dyn EventLog> = Arc::new(SqliteLog::in_memory(partitions).await.unwrap());
-        Script::over(log).await
+    /// The embedded ledger over a fresh log of `kind`.
+    pub async fn new(kind: LogKind, partitions: u32) -> Script {
+        let owned = kind.fresh(partitions).await;
+        let mut script = Script::over(owned.log.clone(), kind).await;
+        script._owned = Some(owned);
+        script
     }
 
-    pub async fn over(log: Arc<dyn EventLog>) -> Script {
+    /// The embedded ledger over an existing log of `kind`.
+    pub async fn over(log: Arc<dyn EventLog>, kind: LogKind) -> Script {
         let (ledger, _task) = EmbeddedLedger::start(log.clone(), LedgerConfig::default())
             .await
             .unwrap();
-        Script { ledger, log, n: 0 }
+        Script {
+            ledger,
+            log,
+            kind,
+            n: 0,
+            _owned: None,
+        }
+    }
+
+    /// Stops this ledger and starts a new one over the same log (which
+    /// rebuilds its state, idempotency keys included, from the log).
+    pub async fn restart_ledger(&mut self) {
+        self.ledger.stop().await;
+        let (ledger, _task) = EmbeddedLedger::start(self.log.clone(), LedgerConfig::default())
+            .await
+            .unwrap();
+        self.ledger = ledger;
     }
 
     /// The time command `n` is issued at: whole seconds plus odd nanoseconds,
@@ -154,6 +283,22 @@ impl Script {
     }
 
     pub async fn run(&mut self, tenant: &str, debtor: &str, command: Command) -> u64 {
+        let reply = self.submit(tenant, debtor, None, command).await;
+        match reply.result {
+            ReplyResult::Accepted { version, .. } => version,
+            other => panic!("command {} was not accepted: {other:?}", self.n),
+        }
+    }
+
+    /// Submits the next numbered command, with an optional idempotency key,
+    /// and returns the ledger's reply whatever it is.
+    pub async fn submit(
+        &mut self,
+        tenant: &str,
+        debtor: &str,
+        idempotency_key: Option<&str>,
+        command: Command,
+    ) -> Reply {
         self.n += 1;
         let envelope = CommandEnvelope {
             command_id: Uuid::from_u128(self.n),
@@ -161,15 +306,11 @@ impl Script {
             debtor_id: d(debtor),
             issued_at: Script::time_of(self.n),
             correlation_id: Uuid::from_u128(self.n),
-            idempotency_key: None,
+            idempotency_key: idempotency_key.map(str::to_string),
             actor: None,
             command,
         };
-        let reply = self.ledger.submit(envelope).await.unwrap();
-        match reply.result {
-            ReplyResult::Accepted { version, .. } => version,
-            other => panic!("command {} was not accepted: {other:?}", self.n),
-        }
+        self.ledger.submit(envelope).await.unwrap()
     }
 
     pub fn commands(&self) -> u128 {
@@ -228,6 +369,46 @@ impl Script {
             out.insert(p, self.log.end_offset(p).await.unwrap());
         }
         out
+    }
+
+    /// Where a reader that has consumed the first `n` records of each
+    /// partition continues: the offset after the n-th record (after the
+    /// last one when a partition holds fewer), 0 for an empty partition.
+    /// This is what the projector checkpoints. On SQLite it is simply
+    /// `min(n, end)`; on Kafka the offsets have holes for commit markers,
+    /// so it is computed from the records' real offsets.
+    pub async fn next_after(&self, n: usize) -> BTreeMap<u32, u64> {
+        let records = self.records().await;
+        let mut out: BTreeMap<u32, u64> = (0..self.log.partitions()).map(|p| (p, 0)).collect();
+        for p in 0..self.log.partitions() {
+            if let Some(r) = records.iter().filter(|r| r.partition == p).take(n).last() {
+                out.insert(p, r.offset + 1);
+            }
+        }
+        out
+    }
+
+    /// [`Self::next_after`] every record: where a caught-up projector stands.
+    pub async fn next_after_all(&self) -> BTreeMap<u32, u64> {
+        self.next_after(usize::MAX).await
+    }
+
+    /// What `lag` reports for a caught-up projector: 0 per partition on
+    /// SQLite; on Kafka 1 per partition that was written to (the last
+    /// commit marker stands after the last record) and 0 for an empty one.
+    pub async fn caught_up_lag(&self) -> BTreeMap<u32, u64> {
+        let ends = self.end_offsets().await;
+        let markers = self.kind.markers_per_append();
+        let lag: BTreeMap<u32, u64> = ends
+            .iter()
+            .map(|(p, end)| (*p, if *end == 0 { 0 } else { markers }))
+            .collect();
+        // Cross-check against the records themselves.
+        let next = self.next_after_all().await;
+        for (p, end) in &ends {
+            assert_eq!(end - next[p], lag[p], "partition {p}");
+        }
+        lag
     }
 }
 
