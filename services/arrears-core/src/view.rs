@@ -6,7 +6,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::command::ContactPoint;
-use crate::event::{ChannelOptedOut, CommunicationCeased, ContactAttempted};
+use crate::event::{
+    ChannelOptedOut, CommunicationCeased, ContactAttempted, ContactRestrictionRecorded,
+};
 use crate::ids::{AccountId, DebtorId, TenantId};
 use crate::money::Money;
 use crate::state::{AccountStatus, DebtorState, DisputeStatus, Item, Promise, PromiseStatus};
@@ -55,6 +57,10 @@ pub struct DebtorView {
     pub recent_contacts: Vec<ContactAttempted>,
     pub opt_outs: Vec<ChannelOptedOut>,
     pub cease_requests: Vec<CommunicationCeased>,
+    /// Standing contact restrictions (attorney, inconvenient times, ...).
+    /// Defaulted so views stored before restrictions existed still load.
+    #[serde(default)]
+    pub restrictions: Vec<ContactRestrictionRecorded>,
 }
 
 impl DebtorView {
@@ -119,6 +125,7 @@ impl DebtorView {
                 .collect(),
             opt_outs: s.opt_outs.clone(),
             cease_requests: s.cease_requests.clone(),
+            restrictions: s.restrictions.clone(),
         })
     }
 }

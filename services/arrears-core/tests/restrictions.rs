@@ -251,10 +251,7 @@ fn restrictions_are_facts_of_the_state_and_replay() {
         }));
     assert_eq!(h.state.restrictions.len(), 2);
     assert_eq!(h.state.version, 5);
-    let replayed = h
-        .events
-        .iter()
-        .fold(DebtorState::default(), |s, e| evolve(s, e));
+    let replayed = h.events.iter().fold(DebtorState::default(), evolve);
     assert_eq!(replayed, h.state);
 }
 

@@ -596,6 +596,12 @@ async fn contact_restrictions_reach_the_gate() {
     );
     let r = get(&app, "/v1/debtors/d1").await;
     assert_eq!(r.body["version"], 3, "{}", r.body);
+    assert_eq!(
+        r.body["restrictions"],
+        json!([{"restriction": {"kind": "inconvenient_time", "days": ["mon"],
+                                "start": "09:00", "end": "11:00"},
+                "source": "call"}])
+    );
     let r = post(
         &app,
         "/v1/debtors/d1/contact-requests",

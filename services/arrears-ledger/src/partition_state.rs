@@ -198,7 +198,17 @@ impl PartitionState {
     }
 
     /// Makes a batch's states current, after its append committed.
+    ///
+    /// This is also where a contact recorded with a policy violation raises
+    /// its alert: a WARN line with target `arrears::compliance_alert` per
+    /// flagged attempt, logged only once the events are durable (so an
+    /// aborted batch that is decided again never alerts twice), for the
+    /// operator's log alerting. The flag itself is in the event and in the
+    /// audit trail (`audit_trail.violation`).
     pub fn commit(&mut self, changed: HashMap<String, DebtorChange>) {
+        for change in changed.values() {
+            change.events.iter().for_each(alert_on_violation);
+        }
         for (key, change) in changed {
             match change.copy {
                 Some(copy) => {
@@ -212,5 +222,25 @@ impl PartitionState {
                 }
             }
         }
+    }
+}
+
+/// Logs the compliance alert of a flagged contact attempt (see [`PartitionState::commit`]).
+fn alert_on_violation(event: &Event) {
+    if let arrears_core::EventBody::ContactAttempted(a) = &event.body
+        && let Some(v) = &a.violation
+    {
+        let rules: Vec<&str> = v.rules.iter().map(|r| r.rule_id.as_str()).collect();
+        tracing::warn!(
+            target: "arrears::compliance_alert",
+            tenant = event.tenant.as_str(),
+            debtor = event.debtor_id.as_str(),
+            attempt = a.attempt_id.as_str(),
+            event_id = %event.id,
+            channel = a.channel.as_str(),
+            occurred_at = %a.occurred_at,
+            rules = ?rules,
+            "contact attempt recorded with a compliance violation"
+        );
     }
 }

@@ -370,3 +370,62 @@ fn one_batch_equals_the_same_commands_decided_one_at_a_time() {
         .collect();
     assert_eq!(rejected, vec![5, 7]);
 }
+
+/// A flagged contact attempt raises exactly one alert (a WARN line with target
+/// `arrears::compliance_alert` naming the debtor, the attempt and the rules),
+/// and only when its batch commits: deciding alone alerts nothing.
+#[test]
+fn a_flagged_attempt_alerts_once_when_its_batch_commits() {
+    #[derive(Clone, Default)]
+    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::WARN)
+        .finish();
+    // A Colombian debtor who authorised no channel: any outbound call is a violation.
+    let attempt = Command::RecordContactAttempt(RecordContactAttempt {
+        attempt_id: arrears_core::ids::AttemptId::new("dialer-1").unwrap(),
+        channel: arrears_core::vocabulary::Channel::Phone,
+        direction: arrears_core::vocabulary::Direction::Outbound,
+        outcome: arrears_core::vocabulary::ContactOutcome::NoAnswer,
+        account_ids: vec![],
+        two_way: false,
+        occurred_at: Utc.with_ymd_and_hms(2026, 3, 2, 15, 0, 0).unwrap(),
+        agent: None,
+        address: Some("+573001234567".into()),
+        callee_role: arrears_core::vocabulary::CalleeRole::Debtor,
+        request_id: None,
+    });
+    let commands = vec![
+        envelope(1, "d1", None, register()),
+        envelope(2, "d1", None, attempt),
+    ];
+    tracing::subscriber::with_default(subscriber, || {
+        let mut state = arrears_ledger::PartitionState::default();
+        let decided = state.decide_batch(&commands);
+        assert_eq!(decided.records.len(), 2);
+        assert!(
+            captured.0.lock().unwrap().is_empty(),
+            "no alert before commit"
+        );
+        state.commit(decided.changed);
+    });
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("WARN arrears::compliance_alert"), "{text}");
+    assert!(text.contains("debtor=\"d1\""), "{text}");
+    assert!(text.contains("attempt=\"dialer-1\""), "{text}");
+    assert!(text.contains("co.authorised_channels"), "{text}");
+}
