@@ -644,6 +644,7 @@ async fn replay_as_of_a_past_instant_shows_what_was_known_then() {
             "opt_outs",
             "profile",
             "reevaluation",
+            "restrictions",
             "tenant",
         ]
     );
