@@ -43,6 +43,13 @@ pub struct LedgerOptions {
     pub max_batch: usize,
     /// How long to wait for more commands before committing a partial batch.
     pub linger: Duration,
+    /// Fault injection for tests: the transactions with these numbers (1-based,
+    /// counted per session) fail just before `commit_transaction` with an
+    /// abortable error, exactly as if the broker had required an abort, so
+    /// the abort-and-retry path is exercised against a real broker. Empty in
+    /// production.
+    #[doc(hidden)]
+    pub inject_aborts: Vec<u64>,
 }
 
 impl Default for LedgerOptions {
@@ -51,6 +58,7 @@ impl Default for LedgerOptions {
             instance_id: "0".into(),
             max_batch: 1_000,
             linger: Duration::from_millis(5),
+            inject_aborts: Vec::new(),
         }
     }
 }
@@ -133,6 +141,8 @@ struct Session {
     consumer: BaseConsumer,
     producer: BaseProducer<DeliveryLog>,
     state: PartitionState,
+    /// Transactions begun in this session (numbers for `inject_aborts`).
+    transactions: u64,
     owned: BTreeSet<u32>,
     partitions: u32,
 }
@@ -180,6 +190,7 @@ impl Session {
             consumer,
             producer,
             state: PartitionState::default(),
+            transactions: 0,
             owned: BTreeSet::new(),
             partitions,
         })
@@ -368,6 +379,7 @@ impl Session {
 
         self.producer.context().clear();
         self.producer.begin_transaction().map_err(abortable)?;
+        self.transactions += 1;
         for record in &decided.records {
             let p = arrears_log::partition_for(&record.key, self.partitions);
             send_blocking(
@@ -432,6 +444,9 @@ impl Session {
             .send_offsets_to_transaction(&offsets, &metadata, TXN_TIMEOUT)
             .map_err(abortable)?;
         crate::delivery::drain(&self.producer, TXN_TIMEOUT);
+        if self.options.inject_aborts.contains(&self.transactions) {
+            return Err(BatchError::Abortable("injected abort (test)".into()));
+        }
         self.producer
             .commit_transaction(TXN_TIMEOUT)
             .map_err(abortable)?;

@@ -248,6 +248,77 @@ async fn ledger_decides_over_kafka_exactly_once_and_survives_a_restart() {
     assert_eq!(total, 3 + 5 * 7 + 1);
 }
 
+/// Transactions that abort after their events, replies and offsets were
+/// written (injected: numbers 1, 2, 4 and 7, as if the broker required an
+/// abort): the ledger aborts, rewinds the consumer to the batch and decides
+/// it again on the untouched state, so every command is accepted exactly once
+/// (a command decided twice would be rejected as a re-registration or a
+/// payment already applied) and the events topic holds each debtor's events
+/// once, gap-free (read_committed hides the aborted ones).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn aborted_transactions_are_decided_again_exactly_once() {
+    let cfg = fresh(3).await;
+    let ledger = KafkaLedger::start(
+        cfg.clone(),
+        LedgerOptions {
+            inject_aborts: vec![1, 2, 4, 7],
+            ..LedgerOptions::default()
+        },
+    );
+    let gw = Arc::new(
+        KafkaSubmitter::connect(cfg.clone(), Duration::from_secs(60))
+            .await
+            .unwrap(),
+    );
+    let mut handles = Vec::new();
+    for d in 0..6u128 {
+        let gw = gw.clone();
+        handles.push(tokio::spawn(async move {
+            let debtor = format!("x{d}");
+            let base = 1_000 + d * 100;
+            let mut versions = Vec::new();
+            let mut commands = vec![register(), open("a1", 100_000)];
+            commands.extend((0..6).map(|i| pay(&format!("p{i}"), 1_000)));
+            for (i, command) in commands.into_iter().enumerate() {
+                let r = gw
+                    .submit(envelope(base + i as u128, &debtor, None, command))
+                    .await
+                    .unwrap();
+                match r.result {
+                    ReplyResult::Accepted { version, .. } => versions.push(version),
+                    other => panic!("{debtor} command {i}: {other:?}"),
+                }
+            }
+            versions
+        }));
+    }
+    for h in handles {
+        assert_eq!(h.await.unwrap(), (1..=8).collect::<Vec<u64>>());
+    }
+    // Stopping waits for the last commit, whose reply may be visible before
+    // the ledger counted it.
+    let stats = ledger.stats.clone();
+    ledger.stop();
+    let count = |c: &std::sync::atomic::AtomicU64| c.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(count(&stats.aborted_batches), 4);
+    assert_eq!(count(&stats.committed_commands), 48);
+
+    let log = KafkaLog::connect(cfg.clone()).await.unwrap();
+    let state = PartitionState::rebuild(log.as_ref(), 0..3)
+        .await
+        .expect("gap-free, no duplicates");
+    assert_eq!(state.debtors.len(), 6);
+    for d in 0..6 {
+        let s = &state.debtors[&format!("t1/x{d}")];
+        assert_eq!(s.version, 8);
+        // 100,000 - 6 x 1,000
+        assert_eq!(
+            s.accounts[&AccountId::new("a1").unwrap()].balance_minor(),
+            94_000
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_carry_cloudevents_headers_and_poison_commands_are_dead_lettered() {
     let cfg = fresh(2).await;

@@ -94,6 +94,7 @@ pub async fn ledger(args: LedgerArgs, settings: &Settings) -> anyhow::Result<()>
             instance_id: args.instance_id.clone(),
             max_batch: args.max_batch.max(1),
             linger: Duration::from_millis(args.linger_ms),
+            ..LedgerOptions::default()
         },
     );
     tracing::info!(instance = %args.instance_id, "ledger running");

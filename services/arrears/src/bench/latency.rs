@@ -118,6 +118,7 @@ pub async fn run(args: LatencyArgs, settings: &Settings) -> anyhow::Result<()> {
         linger: args
             .linger_ms
             .map_or(defaults.linger, Duration::from_millis),
+        ..LedgerOptions::default()
     };
 
     // The workload first: bad arguments fail before anything starts.

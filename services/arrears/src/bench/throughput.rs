@@ -116,6 +116,7 @@ pub async fn run(args: ThroughputArgs, settings: &Settings) -> anyhow::Result<()
         linger: args
             .linger_ms
             .map_or(defaults.linger, Duration::from_millis),
+        ..LedgerOptions::default()
     };
     let quotas = workload::quotas(args.commands, args.debtors)?;
     anyhow::ensure!(args.partitions > 0, "--partitions must be at least 1");
