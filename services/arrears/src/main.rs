@@ -12,9 +12,9 @@ mod settings;
 use clap::{Parser, Subcommand};
 
 /// mimalloc instead of glibc's malloc: the ledger's batch step allocates and
-/// frees many small strings and maps per command, and under glibc a profile of
-/// `arrears bench ledger-throughput` spent about 40% of its time in malloc,
-/// free and their consolidation (docs/PERFORMANCE.md).
+/// frees many small strings and maps per command, and under glibc `malloc`,
+/// `free` and `malloc_consolidate` were the top self-time symbols of a
+/// profile of `arrears bench ledger-throughput` (docs/PERFORMANCE.md, round 1).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

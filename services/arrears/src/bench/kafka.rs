@@ -161,22 +161,16 @@ pub fn send<C: ProducerContext<DeliveryOpaque = ()>>(
     }
 }
 
-/// Waits for every outstanding message (and its delivery report).
-///
-/// Not `Producer::flush`: in rdkafka 0.39, `BaseProducer::flush` calls
-/// `poll(min(remaining, 100 ms))` whenever a message is still in flight, and
-/// `BaseProducer::poll` returns only when its timeout has elapsed, not at
-/// the first event, so a flush almost always costs at least 100 ms. Polling
-/// in 1 ms steps until nothing is in flight costs what the broker costs.
+/// Waits for every outstanding message (and its delivery report), the way
+/// the ledger does before `commit_transaction` ([`arrears_kafka::delivery::drain`]):
+/// not `Producer::flush`, whose 100 ms poll steps cost ~100 ms per call, and
+/// not a `poll(1 ms)` loop, which spins (see `drain`).
 pub fn flush<C: ProducerContext>(producer: &BaseProducer<C>) -> anyhow::Result<()> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(120);
-    while producer.in_flight_count() > 0 {
-        anyhow::ensure!(
-            std::time::Instant::now() < deadline,
-            "{} messages still in flight after 120 s",
-            producer.in_flight_count()
-        );
-        producer.poll(Duration::from_millis(1));
-    }
+    arrears_kafka::delivery::drain(producer, Duration::from_secs(120));
+    anyhow::ensure!(
+        producer.in_flight_count() == 0,
+        "{} messages still in flight after 120 s",
+        producer.in_flight_count()
+    );
     Ok(())
 }
