@@ -110,6 +110,8 @@ pub struct Gateway {
     /// A read-only key for auditors (`ARREARS_AUDITOR_KEY`), if configured.
     pub auditor_key: Option<Arc<str>>,
     pub tenant: TenantId,
+    /// The policy packs `POST /v1/compliance/evaluate` answers with.
+    pub policy: Arc<arrears_policy::PackSet>,
 }
 
 /// The whole HTTP API.

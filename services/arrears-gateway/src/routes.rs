@@ -409,22 +409,17 @@ fn title_of(code: &str) -> String {
     }
 }
 
-/// The policy packs the stateless evaluation answers with: the ones shipped
-/// in the binary, the same the ledger's gate uses.
-fn policy() -> &'static arrears_policy::PackSet {
-    static P: std::sync::OnceLock<arrears_policy::PackSet> = std::sync::OnceLock::new();
-    P.get_or_init(|| {
-        arrears_policy::PackSet::embedded().expect("the shipped policy packs are valid")
-    })
-}
-
 /// `POST /v1/compliance/evaluate`: judges a proposed contact against facts
 /// and a history the caller supplies. Stateless: nothing is recorded. For
 /// integrators (check before dialling) and auditors (re-run a decision from
 /// its inputs: the `inputs_hash` must match).
+///
+/// It answers with the gateway's packs, which the operator configures to be
+/// the ones the ledger's gate uses (`ARREARS_POLICY_DIR` for both).
 pub async fn evaluate_compliance(
+    State(gw): State<Gateway>,
     _tenant: Tenant,
     JsonBody(request): JsonBody<arrears_policy::EvaluationRequest>,
 ) -> Response {
-    Json(arrears_policy::evaluate(policy(), &request)).into_response()
+    Json(arrears_policy::evaluate(&gw.policy, &request)).into_response()
 }

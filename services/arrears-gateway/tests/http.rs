@@ -63,6 +63,7 @@ async fn setup_with(impatient: bool) -> (Router, EmbeddedLedger) {
         admin_key: KEY.into(),
         auditor_key: Some(AUDITOR.into()),
         tenant: TenantId::new("acme").unwrap(),
+        policy: Arc::new(arrears_policy::PackSet::embedded().unwrap()),
     };
     (app(gw), ledger)
 }

@@ -50,6 +50,9 @@ pub struct LedgerOptions {
     /// production.
     #[doc(hidden)]
     pub inject_aborts: Vec<u64>,
+    /// The policy packs the compliance gate decides with (default: the ones
+    /// shipped in the binary).
+    pub policy: Arc<arrears_policy::PackSet>,
 }
 
 impl Default for LedgerOptions {
@@ -59,6 +62,7 @@ impl Default for LedgerOptions {
             max_batch: 1_000,
             linger: Duration::from_millis(5),
             inject_aborts: Vec::new(),
+            policy: PartitionState::default().policy,
         }
     }
 }
@@ -189,7 +193,7 @@ impl Session {
             options: options.clone(),
             consumer,
             producer,
-            state: PartitionState::default(),
+            state: PartitionState::new(options.policy.clone()),
             transactions: 0,
             owned: BTreeSet::new(),
             partitions,

@@ -13,6 +13,7 @@ use std::time::Duration;
 use arrears_core::view::DebtorView;
 use arrears_core::{CommandEnvelope, DebtorId, Reply, TenantId};
 use arrears_log::{AppendBatch, EventLog};
+use arrears_policy::PackSet;
 use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -30,6 +31,9 @@ pub struct LedgerConfig {
     pub queue_depth: usize,
     /// How long a submitter waits for its reply before getting `Pending`.
     pub reply_timeout: Duration,
+    /// The policy packs the compliance gate decides with (default: the ones
+    /// shipped in the binary).
+    pub policy: Arc<PackSet>,
 }
 
 impl Default for LedgerConfig {
@@ -38,6 +42,7 @@ impl Default for LedgerConfig {
             max_batch: 512,
             queue_depth: 4_096,
             reply_timeout: Duration::from_secs(10),
+            policy: PartitionState::default().policy,
         }
     }
 }
@@ -66,7 +71,9 @@ impl EmbeddedLedger {
         config: LedgerConfig,
     ) -> Result<(EmbeddedLedger, JoinHandle<()>), RebuildError> {
         let started = std::time::Instant::now();
-        let state = PartitionState::rebuild(log.as_ref(), 0..log.partitions()).await?;
+        let state =
+            PartitionState::rebuild_with(log.as_ref(), 0..log.partitions(), config.policy.clone())
+                .await?;
         tracing::info!(
             debtors = state.debtors.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,

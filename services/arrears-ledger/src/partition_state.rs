@@ -97,7 +97,17 @@ impl PartitionState {
         log: &L,
         partitions: impl IntoIterator<Item = u32>,
     ) -> Result<PartitionState, RebuildError> {
-        let mut state = PartitionState::default();
+        Self::rebuild_with(log, partitions, PartitionState::default().policy).await
+    }
+
+    /// [`PartitionState::rebuild`], deciding later commands with `policy`
+    /// (the operator's packs, e.g. with overrides loaded at start).
+    pub async fn rebuild_with<L: EventLog + ?Sized>(
+        log: &L,
+        partitions: impl IntoIterator<Item = u32>,
+        policy: Arc<PackSet>,
+    ) -> Result<PartitionState, RebuildError> {
+        let mut state = PartitionState::new(policy);
         for p in partitions {
             let mut from = 0;
             loop {

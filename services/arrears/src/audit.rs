@@ -58,7 +58,10 @@ pub async fn run(args: AuditArgs, settings: &Settings) -> anyhow::Result<()> {
             let debtor = DebtorId::new(debtor).context("--debtor")?;
             let as_of = arrears_gateway::queries::parse_instant("as_of", &as_of)
                 .map_err(|p| anyhow::anyhow!("--as-of: {}", p.detail))?;
-            let report = arrears_audit::replay(log, &tenant, &debtor, as_of).await?;
+            // Re-evaluate with the packs this deployment decides with.
+            let packs = settings.policy()?;
+            let report =
+                arrears_audit::replay_with(log, &tenant, &debtor, as_of, Some(&packs)).await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             store.close().await;
         }

@@ -25,8 +25,8 @@ enum Action {
     Packs,
 }
 
-pub fn run(args: ComplianceArgs) -> anyhow::Result<()> {
-    let packs = arrears_policy::PackSet::embedded().context("loading the policy packs")?;
+pub fn run(args: ComplianceArgs, settings: &crate::settings::Settings) -> anyhow::Result<()> {
+    let packs = settings.policy()?;
     match args.action {
         Action::Evaluate { file } => {
             let text = match file {

@@ -39,12 +39,17 @@ pub struct DevArgs {
     /// The tenant the bootstrap admin key acts for.
     #[arg(long, env = "ARREARS_TENANT", default_value = "default")]
     tenant: String,
+    /// Directory of policy pack overrides (`*.toml`, each a whole pack; the
+    /// same id replaces a shipped pack). Default: the shipped packs only.
+    #[arg(long, env = "ARREARS_POLICY_DIR")]
+    policy_dir: Option<PathBuf>,
 }
 
 pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)
         .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
     let tenant = TenantId::new(args.tenant.clone()).context("--tenant")?;
+    let policy = crate::policy::load(args.policy_dir.as_deref())?;
     let admin_key = admin_key(&args.data_dir)?;
 
     let sqlite = SqliteLog::open(&args.data_dir.join("arrears.db"), args.partitions)
@@ -55,7 +60,11 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         .await
         .context("preparing the embedded views")?;
     let log: Arc<dyn EventLog> = Arc::new(sqlite);
-    let (ledger, ledger_task) = EmbeddedLedger::start(log.clone(), LedgerConfig::default())
+    let config = LedgerConfig {
+        policy: policy.clone(),
+        ..LedgerConfig::default()
+    };
+    let (ledger, ledger_task) = EmbeddedLedger::start(log.clone(), config)
         .await
         .context("rebuilding the ledger from the log")?;
 
@@ -101,6 +110,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         admin_key: admin_key.into(),
         auditor_key: auditor_key()?,
         tenant,
+        policy,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

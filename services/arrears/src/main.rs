@@ -5,6 +5,7 @@ mod bench;
 mod compliance;
 mod demo;
 mod dev;
+mod policy;
 mod reads;
 mod services;
 mod settings;
@@ -86,7 +87,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(args) => services::ledger(args, &settings).await,
         Command::Gateway(args) => services::gateway(args, &settings).await,
         Command::Project(args) => services::project(args, &settings).await,
-        Command::Compliance(args) => compliance::run(args),
+        Command::Compliance(args) => compliance::run(args, &settings),
         Command::Audit(args) => audit::run(args, &settings).await,
         Command::Replay(args) => services::replay(args, &settings).await,
         Command::Export(args) => services::export(args.target, args.lines, &settings).await,

@@ -94,6 +94,7 @@ pub async fn ledger(args: LedgerArgs, settings: &Settings) -> anyhow::Result<()>
             instance_id: args.instance_id.clone(),
             max_batch: args.max_batch.max(1),
             linger: Duration::from_millis(args.linger_ms),
+            policy: settings.policy()?,
             ..LedgerOptions::default()
         },
     );
@@ -157,6 +158,7 @@ pub async fn gateway(args: GatewayArgs, settings: &Settings) -> anyhow::Result<(
         admin_key: admin_key.trim().into(),
         auditor_key: crate::dev::auditor_key()?,
         tenant,
+        policy: settings.policy()?,
     };
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -24,6 +24,8 @@ pub struct Settings {
     pub admin_key: Option<String>,
     /// `ARREARS_TENANT`: the tenant the admin key acts for, default `default`.
     pub tenant: String,
+    /// `ARREARS_POLICY_DIR`: policy pack overrides (see `policy.rs`); none by default.
+    pub policy_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -35,6 +37,7 @@ impl Default for Settings {
             partitions: 8,
             admin_key: None,
             tenant: "default".into(),
+            policy_dir: None,
         }
     }
 }
@@ -70,6 +73,9 @@ impl Settings {
         if let Some(v) = env("ARREARS_TENANT") {
             s.tenant = v;
         }
+        if let Some(v) = env("ARREARS_POLICY_DIR") {
+            s.policy_dir = Some(v.into());
+        }
         Ok(s)
     }
 
@@ -80,6 +86,11 @@ impl Settings {
         Ok(KafkaConfig::new(brokers)
             .with_prefix(self.topic_prefix.clone())
             .with_partitions(self.partitions))
+    }
+
+    /// The policy packs in force: shipped, with the overrides of `policy_dir`.
+    pub fn policy(&self) -> anyhow::Result<std::sync::Arc<arrears_policy::PackSet>> {
+        crate::policy::load(self.policy_dir.as_deref())
     }
 
     pub fn database_url(&self) -> anyhow::Result<String> {

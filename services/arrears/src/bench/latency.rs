@@ -149,6 +149,7 @@ pub async fn run(args: LatencyArgs, settings: &Settings) -> anyhow::Result<()> {
         admin_key: admin_key.clone().into(),
         auditor_key: None,
         tenant,
+        policy: options.policy.clone(),
     });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
