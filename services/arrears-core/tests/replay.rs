@@ -30,6 +30,67 @@ fn arb_command() -> impl Strategy<Value = Command> {
         1 => (id.clone(), account.clone()).prop_map(|(i, a)| contact(i, &[a], ContactOutcome::NoAnswer)),
         1 => (id.clone(), account.clone()).prop_map(|(i, a)| dispute(i, a)),
         1 => id.clone().prop_map(|i| resolve(i, DisputeResolution::Withdrawn)),
+        // The compliance side of the stream: gate requests (allowed ones are
+        // reservations in the state), after-the-fact attempts carrying them
+        // out, opt-outs, cease requests and contact restrictions.
+        2 => (id.clone(), prop::sample::select(vec![Channel::Phone, Channel::Sms, Channel::Email]),
+              prop::sample::select(vec![None, Some("2026-03-02T14:00:00Z"), Some("2026-03-03T02:00:00Z")]))
+            .prop_map(|(i, ch, at)| request(i, ch, at)),
+        1 => (id.clone(), id.clone()).prop_map(|(i, r)| carry_out(i, r)),
+        1 => prop::sample::select(vec![Channel::Sms, Channel::Email])
+            .prop_map(|channel| Command::RecordOptOut(RecordOptOut {
+                channel,
+                address: Some("+15555550100".into()),
+                source: None,
+            })),
+        1 => prop::option::of(account.clone()).prop_map(|a| {
+            Command::RecordCeaseCommunication(RecordCeaseCommunication {
+                account_ids: a.into_iter().map(|a| AccountId::new(a).unwrap()).collect(),
+                received_via: None,
+            })
+        }),
+        1 => arb_restriction().prop_map(|restriction| {
+            Command::RecordContactRestriction(RecordContactRestriction { restriction, source: None })
+        }),
+    ]
+}
+
+/// An outbound call reported after the fact that carries out request `r`
+/// (which may not exist, be denied, or be fulfilled already).
+fn carry_out(id: &str, r: &str) -> Command {
+    Command::RecordContactAttempt(RecordContactAttempt {
+        attempt_id: ids::AttemptId::new(format!("att-{id}")).unwrap(),
+        channel: Channel::Phone,
+        direction: Direction::Outbound,
+        outcome: ContactOutcome::RightPartyContact,
+        account_ids: vec![],
+        two_way: true,
+        occurred_at: at("2026-03-02T15:30:00Z"),
+        agent: Some("agent-7".into()),
+        address: Some("+573001234567".into()),
+        callee_role: CalleeRole::Debtor,
+        request_id: Some(ids::AttemptId::new(r).unwrap()),
+    })
+}
+
+fn arb_restriction() -> impl Strategy<Value = ContactRestriction> {
+    use arrears_policy::{ClockTime, Day};
+    prop_oneof![
+        prop::option::of(prop::sample::select(vec!["a1", "a2", "nope"])).prop_map(|a| {
+            ContactRestriction::AttorneyRepresentation {
+                account_ids: a.into_iter().map(|a| AccountId::new(a).unwrap()).collect(),
+            }
+        }),
+        (8u16..20, 1u16..4).prop_map(|(h, len)| ContactRestriction::InconvenientTime {
+            days: vec![Day::Mon, Day::Tue],
+            start: ClockTime::from_minutes(h * 60).unwrap(),
+            end: ClockTime::from_minutes((h + len) * 60).unwrap(),
+        }),
+        Just(ContactRestriction::MediumBlock { channel: Channel::Email }),
+        Just(ContactRestriction::WorkplaceContactProhibited),
+        Just(ContactRestriction::AdditionalTimeZone {
+            time_zone: "America/Los_Angeles".into(),
+        }),
     ]
 }
 
