@@ -86,7 +86,9 @@ fn arb_restriction() -> impl Strategy<Value = ContactRestriction> {
             start: ClockTime::from_minutes(h * 60).unwrap(),
             end: ClockTime::from_minutes((h + len) * 60).unwrap(),
         }),
-        Just(ContactRestriction::MediumBlock { channel: Channel::Email }),
+        Just(ContactRestriction::MediumBlock {
+            channel: Channel::Email
+        }),
         Just(ContactRestriction::WorkplaceContactProhibited),
         Just(ContactRestriction::AdditionalTimeZone {
             time_zone: "America/Los_Angeles".into(),

@@ -39,6 +39,8 @@ pub struct KafkaLog {
     watermarks: Arc<BaseConsumer>,
     appended: watch::Sender<u64>,
     replies: tokio::sync::OnceCell<Arc<ReplyIndex>>,
+    /// One offset committer per reporting consumer (see `report_progress`).
+    progress: Mutex<HashMap<String, Arc<BaseConsumer>>>,
 }
 
 struct Reader {
@@ -65,6 +67,7 @@ impl KafkaLog {
             watermarks: Arc::new(watermarks),
             appended,
             replies: tokio::sync::OnceCell::new(),
+            progress: Mutex::new(HashMap::new()),
         });
         // Tail notifications: a cheap poll of the high watermarks.
         let weak = Arc::downgrade(&log);
@@ -160,6 +163,30 @@ impl KafkaLog {
 
     /// The index of `arrears.replies`, read from the beginning (used by
     /// [`EventLog::reply`]; the gateway has its own, read from "now").
+    /// The consumer group name a reporting consumer's progress is committed under.
+    pub fn progress_group(&self, consumer: &str) -> String {
+        format!("{}projector.{consumer}", self.cfg.topic_prefix)
+    }
+
+    fn progress_committer(&self, consumer: &str) -> Result<Arc<BaseConsumer>, LogError> {
+        let mut committers = self.progress.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = committers.get(consumer) {
+            return Ok(c.clone());
+        }
+        // Never subscribed or assigned: it only commits offsets for a group
+        // that has no members, which Kafka accepts from any client.
+        let c: BaseConsumer = self
+            .cfg
+            .client()
+            .set("group.id", self.progress_group(consumer))
+            .set("enable.auto.commit", "false")
+            .create()
+            .map_err(|e| LogError::Storage(e.to_string()))?;
+        let c = Arc::new(c);
+        committers.insert(consumer.to_string(), c.clone());
+        Ok(c)
+    }
+
     async fn reply_index(&self) -> Result<Arc<ReplyIndex>, LogError> {
         self.replies
             .get_or_try_init(|| async { ReplyIndex::start(&self.cfg, true).await.map_err(to_log) })
@@ -373,6 +400,30 @@ impl EventLog for KafkaLog {
 
     fn appended(&self) -> watch::Receiver<u64> {
         self.appended.subscribe()
+    }
+
+    async fn report_progress(
+        &self,
+        consumer: &str,
+        next_offsets: &std::collections::BTreeMap<u32, u64>,
+    ) -> Result<(), LogError> {
+        if next_offsets.is_empty() {
+            return Ok(());
+        }
+        let committer = self.progress_committer(consumer)?;
+        let topic = self.cfg.events_topic();
+        let mut tpl = TopicPartitionList::new();
+        for (&partition, &next) in next_offsets {
+            tpl.add_partition_offset(&topic, partition as i32, Offset::Offset(next as i64))
+                .map_err(|e| LogError::Storage(e.to_string()))?;
+        }
+        // A synchronous commit (one round trip), off the async runtime.
+        tokio::task::spawn_blocking(move || {
+            committer.commit(&tpl, rdkafka::consumer::CommitMode::Sync)
+        })
+        .await
+        .map_err(|e| LogError::Storage(e.to_string()))?
+        .map_err(|e| LogError::Storage(format!("committing progress offsets: {e}")))
     }
 
     async fn reply(&self, command_id: Uuid) -> Result<Option<Vec<u8>>, LogError> {

@@ -94,4 +94,19 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// The stored reply to a command, if the ledger has decided it.
     async fn reply(&self, command_id: Uuid) -> Result<Option<Vec<u8>>, LogError>;
+
+    /// Publishes how far a consumer (e.g. the projector of a projection) has
+    /// read, `partition -> next offset`, for monitoring only: it is never
+    /// read back for correctness (projectors keep their checkpoints in the
+    /// same transaction as their views, DESIGN D6). On Kafka these are the
+    /// consumer group `{topic prefix}projector.{consumer}`'s committed
+    /// offsets, so Kafka's own tools show the lag; elsewhere nothing.
+    async fn report_progress(
+        &self,
+        consumer: &str,
+        next_offsets: &std::collections::BTreeMap<u32, u64>,
+    ) -> Result<(), LogError> {
+        let _ = (consumer, next_offsets);
+        Ok(())
+    }
 }

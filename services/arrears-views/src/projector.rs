@@ -149,6 +149,9 @@ pub struct StepOutcome {
     pub dead_letters: usize,
 }
 
+/// Longest interval between two progress reports while catching up.
+pub const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// How far behind one partition is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PartitionLag {
@@ -436,11 +439,14 @@ impl Projector {
     pub async fn run(mut self, shutdown: Shutdown) -> Result<Progress, ViewError> {
         let mut appended = self.log.appended();
         let mut log_open = true;
+        let mut reported: Option<(std::time::Instant, BTreeMap<u32, u64>)> = None;
         while !shutdown.is_triggered() {
             // Mark the current append count seen before reading, so an
             // append that lands after the read still wakes us up.
             appended.borrow_and_update();
-            if self.step().await?.records > 0 {
+            let moved = self.step().await?.records > 0;
+            self.report_progress(&mut reported, !moved).await;
+            if moved {
                 continue;
             }
             let recheck = async {
@@ -464,6 +470,38 @@ impl Projector {
         let progress = self.progress.borrow().clone();
         tracing::info!(projection = %self.projection.name(), ?progress.next_offsets, "projector stopped");
         Ok(progress)
+    }
+
+    /// Publishes the committed checkpoints through the log for monitoring
+    /// ([`EventLog::report_progress`]: on Kafka, the consumer group's
+    /// offsets, so `kafka-consumer-groups --describe` shows the lag): when
+    /// caught up, and otherwise at most every [`PROGRESS_EVERY`]. Never for
+    /// correctness, so a failure is logged and projecting goes on.
+    async fn report_progress(
+        &self,
+        reported: &mut Option<(std::time::Instant, BTreeMap<u32, u64>)>,
+        caught_up: bool,
+    ) {
+        let next = self.progress.borrow().next_offsets.clone();
+        let due = match reported {
+            None => true,
+            Some((at, last)) => *last != next && (caught_up || at.elapsed() >= PROGRESS_EVERY),
+        };
+        if !due {
+            return;
+        }
+        match self
+            .log
+            .report_progress(self.projection.name(), &next)
+            .await
+        {
+            Ok(()) => *reported = Some((std::time::Instant::now(), next)),
+            Err(e) => tracing::warn!(
+                projection = %self.projection.name(),
+                error = %e,
+                "could not publish the projector's progress (monitoring only)"
+            ),
+        }
     }
 
     /// Spawns [`Self::run`] on the runtime.

@@ -639,6 +639,20 @@ async fn projector_wakes_up_on_new_appends(pair: Pair) {
     .await;
     let progress = handle.stop().await.unwrap();
     assert_eq!(progress.records, 11);
+    // On Kafka the running projector also published its checkpoints as the
+    // consumer group's offsets (monitoring only), exactly the final ones.
+    if let Some(reported) = script.reported_progress("debtors", 4).await {
+        let moved: std::collections::BTreeMap<u32, u64> = progress
+            .next_offsets
+            .iter()
+            .filter(|(_, o)| **o > 0)
+            .map(|(p, o)| (*p, *o))
+            .collect();
+        assert!(!moved.is_empty());
+        for (p, o) in &moved {
+            assert_eq!(reported.get(p), Some(o), "partition {p}: {reported:?}");
+        }
+    }
     store.close().await;
 }
 

@@ -265,6 +265,39 @@ impl Script {
         }
     }
 
+    /// On the Kafka log, the committed offsets of the consumer group under
+    /// which the projector of `projection` reports its progress (monitoring
+    /// only), for `partitions`; `None` on SQLite, which has no groups.
+    pub async fn reported_progress(
+        &self,
+        projection: &str,
+        partitions: u32,
+    ) -> Option<std::collections::BTreeMap<u32, u64>> {
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        let cfg = self._owned.as_ref()?._topics.as_ref()?.0.clone();
+        let group = format!("{}projector.{projection}", cfg.topic_prefix);
+        let topic = cfg.events_topic();
+        let read = tokio::task::spawn_blocking(move || {
+            let consumer: BaseConsumer = cfg.client().set("group.id", group).create().unwrap();
+            let mut tpl = rdkafka::TopicPartitionList::new();
+            for p in 0..partitions {
+                tpl.add_partition(&topic, p as i32);
+            }
+            let committed = consumer
+                .committed_offsets(tpl, std::time::Duration::from_secs(10))
+                .unwrap();
+            committed
+                .elements()
+                .iter()
+                .filter_map(|e| match e.offset() {
+                    rdkafka::Offset::Offset(o) => Some((e.partition() as u32, o as u64)),
+                    _ => None,
+                })
+                .collect()
+        });
+        Some(read.await.unwrap())
+    }
+
     /// Stops this ledger and starts a new one over the same log (which
     /// rebuilds its state, idempotency keys included, from the log).
     pub async fn restart_ledger(&mut self) {
