@@ -106,33 +106,39 @@ struct KafkaTopics(KafkaConfig);
 impl Drop for KafkaTopics {
     fn drop(&mut self) {
         let cfg = self.0.clone();
-        // Best effort, on a thread with a runtime of its own (see `PgSchema`).
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let admin: Result<
-                    rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
-                    _,
-                > = cfg.client().create();
-                if let Ok(admin) = admin {
-                    let names = [
-                        cfg.commands_topic(),
-                        cfg.events_topic(),
-                        cfg.replies_topic(),
-                        cfg.dead_letter_topic(),
-                    ];
-                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-                    let _ = admin
-                        .delete_topics(&names, &rdkafka::admin::AdminOptions::new())
-                        .await;
-                }
-            });
-        })
-        .join();
+        // Best effort.
+        on_own_runtime(async move {
+            let admin: Result<
+                rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext>,
+                _,
+            > = cfg.client().create();
+            if let Ok(admin) = admin {
+                let names = [
+                    cfg.commands_topic(),
+                    cfg.events_topic(),
+                    cfg.replies_topic(),
+                    cfg.dead_letter_topic(),
+                ];
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let _ = admin
+                    .delete_topics(&names, &rdkafka::admin::AdminOptions::new())
+                    .await;
+            }
+        });
     }
+}
+
+/// Runs async clean-up to completion from a `Drop`, which is synchronous and
+/// may run inside the test's runtime: on a thread with a runtime of its own.
+fn on_own_runtime(cleanup: impl std::future::Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(cleanup)
+    })
+    .join();
 }
 
 /// A fresh, empty, migrated view store. On PostgreSQL it lives in a schema
@@ -164,24 +170,15 @@ pub struct PgSchema {
 impl Drop for PgSchema {
     fn drop(&mut self) {
         let (url, name) = (self.url.clone(), self.name.clone());
-        // Drop is synchronous and may run inside the test's runtime: use a
-        // thread with a runtime of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                if let Ok(mut c) = PgConnection::connect(&url).await {
-                    let _ = sqlx::query(AssertSqlSafe(format!(
-                        "DROP SCHEMA IF EXISTS {name} CASCADE"
-                    )))
-                    .execute(&mut c)
-                    .await;
-                }
-            });
-        })
-        .join();
+        on_own_runtime(async move {
+            if let Ok(mut c) = PgConnection::connect(&url).await {
+                let _ = sqlx::query(AssertSqlSafe(format!(
+                    "DROP SCHEMA IF EXISTS {name} CASCADE"
+                )))
+                .execute(&mut c)
+                .await;
+            }
+        });
     }
 }
 
