@@ -230,6 +230,110 @@ pub(crate) fn promise_deadline(due_date: NaiveDate, grace_days: u32) -> DateTime
     day.and_time(chrono::NaiveTime::MIN).and_utc()
 }
 
+/// What the per-segment KPIs of a period are computed from.
+struct Period<'a> {
+    facts: &'a Facts,
+    payments: &'a BTreeMap<(&'a str, &'a str), &'a PaymentFact>,
+    start: &'a BTreeMap<AccountKey, AccountAt>,
+    end: &'a BTreeMap<AccountKey, AccountAt>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+/// Collected (allocated), recovery and cure per segment of the `currency`'s
+/// accounts, with the currency-level definitions restricted to each
+/// segment's accounts (see [`SegmentKpis`]).
+fn segment_kpis(
+    p: &Period<'_>,
+    currency: &str,
+    key: impl Fn(&AccountAt) -> Option<String>,
+) -> Result<Vec<SegmentKpis>, PortfolioError> {
+    #[derive(Default)]
+    struct Sums {
+        collected: i128,
+        base: i128,
+        recovered: i128,
+        cured: i128,
+    }
+    let segment_of: BTreeMap<(&str, &str), Option<String>> = p
+        .end
+        .iter()
+        .filter(|(_, a)| a.currency == currency)
+        .map(|(k, a)| ((k.0.as_str(), k.1.as_str()), key(a)))
+        .collect();
+    let past_due_at_start = |k: (&str, &str)| {
+        p.start
+            .get(&(k.0.to_string(), k.1.to_string()))
+            .is_some_and(|a| a.bucket.is_some_and(Bucket::is_delinquent))
+    };
+    let mut sums: BTreeMap<Option<String>, Sums> = segment_of
+        .values()
+        .map(|s| (s.clone(), Sums::default()))
+        .collect();
+    for l in &p.facts.allocations {
+        let account = (l.debtor_id.as_str(), l.account_id.as_str());
+        let Some(segment) = segment_of.get(&account) else {
+            continue;
+        };
+        let Some(pay) = p
+            .payments
+            .get(&(l.debtor_id.as_str(), l.payment_id.as_str()))
+        else {
+            continue;
+        };
+        let mut delta: i128 = 0;
+        if in_period(pay.recorded_at, p.from, p.to) {
+            delta += i128::from(l.amount_minor);
+        }
+        if pay.reversed_at.is_some_and(|r| in_period(r, p.from, p.to)) {
+            delta -= i128::from(l.amount_minor);
+        }
+        let e = sums.entry(segment.clone()).or_default();
+        e.collected += delta;
+        if past_due_at_start(account) {
+            e.recovered += delta;
+        }
+    }
+    for (k, a) in p.start.iter().filter(|(_, a)| a.currency == currency) {
+        if !a.bucket.is_some_and(Bucket::is_delinquent) {
+            continue;
+        }
+        let Some(segment) = segment_of.get(&(k.0.as_str(), k.1.as_str())) else {
+            continue;
+        };
+        let e = sums.entry(segment.clone()).or_default();
+        e.base += a.balance;
+        // Cured: current or paid (nothing owed) at `to`.
+        if p.end
+            .get(k)
+            .is_none_or(|e| matches!(e.bucket, None | Some(Bucket::Current)))
+        {
+            e.cured += a.balance;
+        }
+    }
+    sums.into_iter()
+        .map(|(segment, s)| {
+            let base = to_i64(s.base, "past due")?;
+            let recovered = to_i64(s.recovered, "recovered")?;
+            let cured = to_i64(s.cured, "cured")?;
+            Ok(SegmentKpis {
+                segment,
+                collected_allocated_net_minor: to_i64(s.collected, "collected")?,
+                recovery: Recovery {
+                    base_past_due_minor: base,
+                    recovered_minor: recovered,
+                    rate: Rate::new(recovered, base),
+                },
+                cure: Cure {
+                    base_delinquent_minor: base,
+                    cured_minor: cured,
+                    rate: Rate::new(cured, base),
+                },
+            })
+        })
+        .collect()
+}
+
 pub(crate) fn kpis(
     f: &Facts,
     tenant: &str,
@@ -240,6 +344,14 @@ pub(crate) fn kpis(
     let start = accounts_at(f, from);
     let end = accounts_at(f, to);
     let payments = payments_by_key(f);
+    let period = Period {
+        facts: f,
+        payments: &payments,
+        start: &start,
+        end: &end,
+        from,
+        to,
+    };
     let mut sections = Vec::new();
     for currency in currencies(&end) {
         let cur = currency.as_str();
@@ -428,6 +540,8 @@ pub(crate) fn kpis(
                 cured_minor: to_i64(cured, "cured")?,
                 rate: Rate::new(to_i64(cured, "cured")?, base_past_due),
             },
+            kpis_by_product: segment_kpis(&period, cur, |a| a.product.clone())?,
+            kpis_by_jurisdiction: segment_kpis(&period, cur, |a| a.jurisdiction.clone())?,
         });
     }
 

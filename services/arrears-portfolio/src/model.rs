@@ -219,6 +219,27 @@ pub struct CurrencyKpis {
     /// k → k+1 for k = current .. 91_180.
     pub roll_rates: Vec<RollRate>,
     pub cure: Cure,
+    /// Collected, recovery and cure per product of the accounts.
+    pub kpis_by_product: Vec<SegmentKpis>,
+    /// Collected, recovery and cure per jurisdiction of the debtors.
+    pub kpis_by_jurisdiction: Vec<SegmentKpis>,
+}
+
+/// The account-level KPIs of one segment (product or jurisdiction; `null` =
+/// not set), with the same definitions as the currency's, restricted to the
+/// segment's accounts. Segments are those of the currency's accounts opened
+/// at or before `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SegmentKpis {
+    pub segment: Option<String>,
+    /// Money allocated to the segment's accounts by payments recorded in the
+    /// period, minus allocations undone by reversals recorded in the period.
+    /// Unapplied money (credit) has no account and is in no segment, so the
+    /// segments add up to the currency's `collected.net_minor` minus the net
+    /// unapplied part.
+    pub collected_allocated_net_minor: i64,
+    pub recovery: Recovery,
+    pub cure: Cure,
 }
 
 /// Credit sales of the period: principal of accounts opened plus charges applied.

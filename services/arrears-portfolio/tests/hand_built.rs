@@ -203,7 +203,32 @@ fn expected_kpis() -> Value {
                 {"from": "91_180", "to": "180_plus", "rate": rate(0, 0, None)}],
              // nothing delinquent at FROM is current or paid at TO
              "cure": {"base_delinquent_minor": 1_550_000, "cured_minor": 0,
-                      "rate": rate(0, 1_550_000, Some(0))}},
+                      "rate": rate(0, 1_550_000, Some(0))},
+             // By product. card = a1 (d1) + a3 (d3); microcredit = a2 (d2) + a6 (d6).
+             // card collected: pay1 300,000 (a1) + pay4 150,000 (a3) − its reversal 150,000
+             //   = 300,000; past due at FROM: a1 1,000,000 + a3 150,000 = 1,150,000;
+             //   recovered 300,000 → 26.086…% → 2,609 bp; nothing cured.
+             // microcredit collected: pay2 100,000 + pay3 100,000 (a2) + pay7 250,000 (a6)
+             //   = 450,000; past due at FROM: a2 400,000; recovered 200,000 (a6 was
+             //   current) → 50%; nothing cured. 300,000 + 450,000 = collected net 750,000.
+             "kpis_by_product": [
+                {"segment": "card", "collected_allocated_net_minor": 300_000,
+                 "recovery": {"base_past_due_minor": 1_150_000, "recovered_minor": 300_000,
+                              "rate": rate(300_000, 1_150_000, Some(2_609))},
+                 "cure": {"base_delinquent_minor": 1_150_000, "cured_minor": 0,
+                          "rate": rate(0, 1_150_000, Some(0))}},
+                {"segment": "microcredit", "collected_allocated_net_minor": 450_000,
+                 "recovery": {"base_past_due_minor": 400_000, "recovered_minor": 200_000,
+                              "rate": rate(200_000, 400_000, Some(5_000))},
+                 "cure": {"base_delinquent_minor": 400_000, "cured_minor": 0,
+                          "rate": rate(0, 400_000, Some(0))}}],
+             // Every COP debtor is in CO: the currency's own figures.
+             "kpis_by_jurisdiction": [
+                {"segment": "CO", "collected_allocated_net_minor": 750_000,
+                 "recovery": {"base_past_due_minor": 1_550_000, "recovered_minor": 500_000,
+                              "rate": rate(500_000, 1_550_000, Some(3_226))},
+                 "cure": {"base_delinquent_minor": 1_550_000, "cured_minor": 0,
+                          "rate": rate(0, 1_550_000, Some(0))}}]},
             {"currency": "USD",
              "beginning_receivables_minor": 80_000,
              "ending_receivables_minor": 120_000,
@@ -236,7 +261,27 @@ fn expected_kpis() -> Value {
                 {"from": "91_180", "to": "180_plus", "rate": rate(0, 0, None)}],
              // a4 went from 1_30 to paid: cured
              "cure": {"base_delinquent_minor": 80_000, "cured_minor": 80_000,
-                      "rate": rate(80_000, 80_000, Some(10_000))}}
+                      "rate": rate(80_000, 80_000, Some(10_000))},
+             // card = a4: pay5 30,000 + 50,000 of pay6 allocated (its other 5,000 is
+             // unapplied credit, in no segment) = 80,000, all recovery, a4 cured.
+             // loan = a5, opened 03-02: nothing collected, not past due at FROM → 0/0.
+             "kpis_by_product": [
+                {"segment": "card", "collected_allocated_net_minor": 80_000,
+                 "recovery": {"base_past_due_minor": 80_000, "recovered_minor": 80_000,
+                              "rate": rate(80_000, 80_000, Some(10_000))},
+                 "cure": {"base_delinquent_minor": 80_000, "cured_minor": 80_000,
+                          "rate": rate(80_000, 80_000, Some(10_000))}},
+                {"segment": "loan", "collected_allocated_net_minor": 0,
+                 "recovery": {"base_past_due_minor": 0, "recovered_minor": 0,
+                              "rate": rate(0, 0, None)},
+                 "cure": {"base_delinquent_minor": 0, "cured_minor": 0,
+                          "rate": rate(0, 0, None)}}],
+             "kpis_by_jurisdiction": [
+                {"segment": "US", "collected_allocated_net_minor": 80_000,
+                 "recovery": {"base_past_due_minor": 80_000, "recovered_minor": 80_000,
+                              "rate": rate(80_000, 80_000, Some(10_000))},
+                 "cure": {"base_delinquent_minor": 80_000, "cured_minor": 80_000,
+                          "rate": rate(80_000, 80_000, Some(10_000))}}]}
         ],
         // Outbound phone attempts: c1 ana (no answer), c2 ben (RPC), c3 cy (wrong party),
         // c5 ana (RPC), c7 cy (RPC) = 5, of which 3 RPC → 60%.
