@@ -290,6 +290,19 @@ pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<(
                 break;
             }
             Err(e) if is_permanent(&e) => return Err(e),
+            Err(e) if is_checkpoint_conflict(&e) => {
+                // The checkpoints moved under us: a blue/green swap
+                // (`arrears replay portfolio`) or another instance. Both are
+                // safe to resume from (checkpoints only move with a
+                // conditional update), so reload them rather than exit; a
+                // standby instance keeps retrying and takes over when the
+                // active one stops.
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = CONFLICT_RETRY.as_millis() as u64, "checkpoints moved (generation swap or another instance); resuming from them");
+                tokio::select! {
+                    _ = tokio::time::sleep(CONFLICT_RETRY) => {}
+                    _ = shutdown.triggered() => {}
+                }
+            }
             Err(e) => {
                 failures += 1;
                 let wait = Duration::from_millis(250 * u64::from(failures.min(20)));
@@ -305,7 +318,11 @@ pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<(
     Ok(())
 }
 
-/// Failures a retry cannot fix: a broken history or a second instance.
+/// How long a projector waits before reloading checkpoints that moved under it.
+const CONFLICT_RETRY: Duration = Duration::from_secs(2);
+
+/// Failures a retry cannot fix: a broken history, a checkpoint beyond the
+/// log, a corrupt view, a bad configuration.
 fn is_permanent(e: &anyhow::Error) -> bool {
     use arrears_views::ViewError;
     e.chain().any(|c| {
@@ -314,12 +331,47 @@ fn is_permanent(e: &anyhow::Error) -> bool {
             Some(
                 ViewError::SequenceGap { .. }
                     | ViewError::CheckpointAhead { .. }
-                    | ViewError::CheckpointConflict { .. }
                     | ViewError::Corrupt { .. }
                     | ViewError::Config(_)
             )
         )
     })
+}
+
+/// The checkpoints were moved by someone else (a generation swap or another
+/// instance of the projection).
+fn is_checkpoint_conflict(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        matches!(
+            c.downcast_ref::<arrears_views::ViewError>(),
+            Some(arrears_views::ViewError::CheckpointConflict { .. })
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrears_views::ViewError;
+
+    #[test]
+    fn a_moved_checkpoint_is_resumed_from_and_a_bad_configuration_is_not() {
+        let conflict = anyhow::Error::new(ViewError::CheckpointConflict {
+            projection: "portfolio".into(),
+            version: 1,
+            partition: 3,
+            expected: 42,
+        })
+        .context("projecting");
+        assert!(!is_permanent(&conflict));
+        assert!(is_checkpoint_conflict(&conflict));
+        let config = anyhow::Error::new(ViewError::Config("bad".into())).context("projecting");
+        assert!(is_permanent(&config));
+        assert!(!is_checkpoint_conflict(&config));
+        let blip = anyhow::anyhow!("connection reset");
+        assert!(!is_permanent(&blip));
+        assert!(!is_checkpoint_conflict(&blip));
+    }
 }
 
 #[derive(clap::Args)]
