@@ -467,6 +467,8 @@ impl Projector {
                 _ = shutdown.triggered() => {}
             }
         }
+        // The last batches may have moved since the last report.
+        self.report_progress(&mut reported, true).await;
         let progress = self.progress.borrow().clone();
         tracing::info!(projection = %self.projection.name(), ?progress.next_offsets, "projector stopped");
         Ok(progress)
@@ -475,7 +477,7 @@ impl Projector {
     /// Publishes the committed checkpoints through the log for monitoring
     /// ([`EventLog::report_progress`]: on Kafka, the consumer group's
     /// offsets, so `kafka-consumer-groups --describe` shows the lag): when
-    /// caught up, and otherwise at most every [`PROGRESS_EVERY`]. Never for
+    /// caught up, when stopping, and otherwise at most every [`PROGRESS_EVERY`]. Never for
     /// correctness, so a failure is logged and projecting goes on.
     async fn report_progress(
         &self,

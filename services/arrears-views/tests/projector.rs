@@ -640,7 +640,8 @@ async fn projector_wakes_up_on_new_appends(pair: Pair) {
     let progress = handle.stop().await.unwrap();
     assert_eq!(progress.records, 11);
     // On Kafka the running projector also published its checkpoints as the
-    // consumer group's offsets (monitoring only), exactly the final ones.
+    // consumer group's offsets (monitoring only), exactly the final ones
+    // (it reports once more when it stops).
     if let Some(reported) = script.reported_progress("debtors", 4).await {
         let moved: std::collections::BTreeMap<u32, u64> = progress
             .next_offsets
