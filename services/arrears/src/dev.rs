@@ -85,23 +85,44 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     }
 
     // The projections run in this process too, each from its own checkpoints.
+    // Supervised like `arrears project`: a failure or a generation swap by
+    // `arrears replay portfolio --data-dir` (run beside this process) starts
+    // a new round from the checkpoints instead of stopping the view.
     let shutdown = Shutdown::new();
-    let portfolio = arrears_portfolio::projector(log.clone(), &views, ProjectorConfig::default())
+    arrears_portfolio::migrate(&views)
         .await
-        .context("starting the portfolio projector")?
-        .spawn_with(shutdown.clone());
+        .context("preparing the portfolio views")?;
     arrears_audit::migrate(&views)
         .await
         .context("preparing the audit trail")?;
-    let audit = Projector::new(
-        log.clone(),
-        views.clone(),
-        Arc::new(arrears_audit::AuditProjection),
-        ProjectorConfig::default(),
-    )
-    .await
-    .context("starting the audit projector")?
-    .spawn_with(shutdown.clone());
+    let portfolio = {
+        let (log, views, shutdown) = (log.clone(), views.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            crate::supervise::supervise("portfolio", shutdown.clone(), || async {
+                let projector =
+                    arrears_portfolio::projector(log.clone(), &views, ProjectorConfig::default())
+                        .await?;
+                Ok(projector.run(shutdown.clone()).await?)
+            })
+            .await
+        })
+    };
+    let audit = {
+        let (log, views, shutdown) = (log.clone(), views.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            crate::supervise::supervise("audit", shutdown.clone(), || async {
+                let projector = Projector::new(
+                    log.clone(),
+                    views.clone(),
+                    Arc::new(arrears_audit::AuditProjection),
+                    ProjectorConfig::default(),
+                )
+                .await?;
+                Ok(projector.run(shutdown.clone()).await?)
+            })
+            .await
+        })
+    };
 
     let gateway = Gateway {
         submitter: Arc::new(ledger.clone()),
@@ -134,8 +155,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     ledger.stop().await;
     ledger_task.await.context("waiting for the ledger")?;
     shutdown.trigger();
-    portfolio.join().await.context("the portfolio projector")?;
-    audit.join().await.context("the audit projector")?;
+    portfolio.await?.context("the portfolio projector")?;
+    audit.await?.context("the audit projector")?;
     views.close().await;
     tracing::info!("arrears dev stopped cleanly");
     Ok(())

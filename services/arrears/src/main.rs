@@ -9,6 +9,7 @@ mod policy;
 mod reads;
 mod services;
 mod settings;
+mod supervise;
 
 use clap::{Parser, Subcommand};
 

@@ -254,124 +254,37 @@ pub async fn project(args: ProjectArgs, settings: &Settings) -> anyhow::Result<(
     };
     println!("arrears projector `{}` running", args.name);
     // Each round loads the checkpoints afresh, so after any failure (the
-    // database restarting, a network blip) the projector resumes exactly
-    // where its last committed batch ended: no gap, no double.
-    let mut failures = 0u32;
-    while !shutdown.is_triggered() {
-        let round = async {
-            let store = ViewStore::connect_postgres(&url)
-                .await
-                .context("connecting to PostgreSQL")?;
-            let projection = projection(&args.name, &store).await?;
-            let sink = KafkaDeadLetters {
-                producer: cfg.producer().set("enable.idempotence", "true").create()?,
-                topic: cfg.dead_letter_topic(),
-            };
-            let projector = Projector::new(
-                log.clone(),
-                store.clone(),
-                projection,
-                ProjectorConfig {
-                    topic: cfg.events_topic(),
-                    max_batch: args.max_batch.max(1),
-                    partitions: None,
-                    idle_recheck: Some(Duration::from_secs(1)),
-                },
-            )
-            .await?
-            .with_dead_letter_sink(Arc::new(sink));
-            let result = projector.run(shutdown.clone()).await;
-            store.close().await;
-            anyhow::Ok(result?)
+    // database restarting, a network blip, a generation swap) the projector
+    // resumes exactly where its last committed batch ended: no gap, no double.
+    crate::supervise::supervise(&args.name, shutdown.clone(), || async {
+        let store = ViewStore::connect_postgres(&url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        let projection = projection(&args.name, &store).await?;
+        let sink = KafkaDeadLetters {
+            producer: cfg.producer().set("enable.idempotence", "true").create()?,
+            topic: cfg.dead_letter_topic(),
         };
-        match round.await {
-            Ok(progress) => {
-                tracing::info!(?progress, "projector stopped cleanly");
-                break;
-            }
-            Err(e) if is_permanent(&e) => return Err(e),
-            Err(e) if is_checkpoint_conflict(&e) => {
-                // The checkpoints moved under us: a blue/green swap
-                // (`arrears replay portfolio`) or another instance. Both are
-                // safe to resume from (checkpoints only move with a
-                // conditional update), so reload them rather than exit; a
-                // standby instance keeps retrying and takes over when the
-                // active one stops.
-                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = CONFLICT_RETRY.as_millis() as u64, "checkpoints moved (generation swap or another instance); resuming from them");
-                tokio::select! {
-                    _ = tokio::time::sleep(CONFLICT_RETRY) => {}
-                    _ = shutdown.triggered() => {}
-                }
-            }
-            Err(e) => {
-                failures += 1;
-                let wait = Duration::from_millis(250 * u64::from(failures.min(20)));
-                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = wait.as_millis() as u64, "projector failed; resuming from the last checkpoint");
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = shutdown.triggered() => {}
-                }
-            }
-        }
-    }
+        let projector = Projector::new(
+            log.clone(),
+            store.clone(),
+            projection,
+            ProjectorConfig {
+                topic: cfg.events_topic(),
+                max_batch: args.max_batch.max(1),
+                partitions: None,
+                idle_recheck: Some(Duration::from_secs(1)),
+            },
+        )
+        .await?
+        .with_dead_letter_sink(Arc::new(sink));
+        let result = projector.run(shutdown.clone()).await;
+        store.close().await;
+        anyhow::Ok(result?)
+    })
+    .await?;
     signal.abort();
     Ok(())
-}
-
-/// How long a projector waits before reloading checkpoints that moved under it.
-const CONFLICT_RETRY: Duration = Duration::from_secs(2);
-
-/// Failures a retry cannot fix: a broken history, a checkpoint beyond the
-/// log, a corrupt view, a bad configuration.
-fn is_permanent(e: &anyhow::Error) -> bool {
-    use arrears_views::ViewError;
-    e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<ViewError>(),
-            Some(
-                ViewError::SequenceGap { .. }
-                    | ViewError::CheckpointAhead { .. }
-                    | ViewError::Corrupt { .. }
-                    | ViewError::Config(_)
-            )
-        )
-    })
-}
-
-/// The checkpoints were moved by someone else (a generation swap or another
-/// instance of the projection).
-fn is_checkpoint_conflict(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<arrears_views::ViewError>(),
-            Some(arrears_views::ViewError::CheckpointConflict { .. })
-        )
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use arrears_views::ViewError;
-
-    #[test]
-    fn a_moved_checkpoint_is_resumed_from_and_a_bad_configuration_is_not() {
-        let conflict = anyhow::Error::new(ViewError::CheckpointConflict {
-            projection: "portfolio".into(),
-            version: 1,
-            partition: 3,
-            expected: 42,
-        })
-        .context("projecting");
-        assert!(!is_permanent(&conflict));
-        assert!(is_checkpoint_conflict(&conflict));
-        let config = anyhow::Error::new(ViewError::Config("bad".into())).context("projecting");
-        assert!(is_permanent(&config));
-        assert!(!is_checkpoint_conflict(&config));
-        let blip = anyhow::anyhow!("connection reset");
-        assert!(!is_permanent(&blip));
-        assert!(!is_checkpoint_conflict(&blip));
-    }
 }
 
 #[derive(clap::Args)]
