@@ -238,7 +238,7 @@ impl Session {
         while out.len() < self.options.max_batch {
             let timeout = match deadline {
                 None => Duration::from_millis(100),
-                Some(d) => d.saturating_duration_since(Instant::now()),
+                Some(d) => whole_millis(d.saturating_duration_since(Instant::now())),
             };
             match self.consumer.poll(timeout) {
                 Some(Ok(m)) => {
@@ -489,6 +489,15 @@ impl Session {
     }
 }
 
+/// `d` rounded up to whole milliseconds. rdkafka hands librdkafka its poll
+/// timeout truncated to milliseconds and keeps polling until the deadline,
+/// so a sub-millisecond timeout turns into a busy loop of zero-timeout polls
+/// (see `delivery::drain`); rounded up, the poll blocks instead, overshooting
+/// the linger by less than a millisecond.
+fn whole_millis(d: Duration) -> Duration {
+    Duration::from_millis(d.as_micros().div_ceil(1_000) as u64)
+}
+
 struct Polled {
     partition: u32,
     offset: i64,
@@ -535,4 +544,31 @@ fn decode_command(m: &Polled, partitions: u32) -> Result<CommandEnvelope, String
         ));
     }
     Ok(envelope)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_millis;
+    use std::time::Duration;
+
+    #[test]
+    fn poll_timeouts_are_rounded_up_to_whole_milliseconds() {
+        assert_eq!(whole_millis(Duration::ZERO), Duration::ZERO);
+        assert_eq!(
+            whole_millis(Duration::from_micros(1)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            whole_millis(Duration::from_micros(999)),
+            Duration::from_millis(1)
+        );
+        assert_eq!(
+            whole_millis(Duration::from_millis(3)),
+            Duration::from_millis(3)
+        );
+        assert_eq!(
+            whole_millis(Duration::from_micros(4_001)),
+            Duration::from_millis(5)
+        );
+    }
 }
