@@ -25,6 +25,7 @@ use arrears_log::{AppendBatch, EventLog};
 use chrono::{TimeZone, Utc};
 use rdkafka::Message;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Headers as _;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{Offset, TopicPartitionList};
 use uuid::Uuid;
@@ -225,7 +226,21 @@ async fn produce_commands(cfg: &KafkaConfig, commands: &[CommandEnvelope]) {
 }
 
 /// Reads a whole topic, committed records only (what any consumer sees).
+/// Every committed record of `topic`: (partition, offset, key, value).
 fn read_topic(cfg: &KafkaConfig, topic: &str) -> Vec<(u32, i64, String, Vec<u8>)> {
+    read_topic_with_headers(cfg, topic)
+        .into_iter()
+        .map(|(p, o, k, v, _)| (p, o, k, v))
+        .collect()
+}
+
+type HeaderList = Vec<(String, String)>;
+
+/// [`read_topic`] with each record's headers.
+fn read_topic_with_headers(
+    cfg: &KafkaConfig,
+    topic: &str,
+) -> Vec<(u32, i64, String, Vec<u8>, HeaderList)> {
     let consumer: BaseConsumer = cfg
         .client()
         .set("group.id", format!("{}check", cfg.topic_prefix))
@@ -249,6 +264,16 @@ fn read_topic(cfg: &KafkaConfig, topic: &str) -> Vec<(u32, i64, String, Vec<u8>)
                 m.offset(),
                 String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned(),
                 m.payload().unwrap_or_default().to_vec(),
+                m.headers()
+                    .map(|h| {
+                        h.iter()
+                            .map(|h| {
+                                let value = String::from_utf8_lossy(h.value.unwrap_or_default());
+                                (h.key.to_string(), value.into_owned())
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             )),
             Some(Err(rdkafka::error::KafkaError::PartitionEOF(p))) => {
                 eof.insert(p);
@@ -534,17 +559,35 @@ async fn projector_survives_kill_9_a_postgres_restart_and_poison() {
     let letters = live.dead_letters(0, 100).await.unwrap();
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].partition, 0);
+    assert_eq!(letters[0].record.key, "acme/poison");
+    let reason = letters[0].reason.clone();
+    assert!(!reason.is_empty());
     let dead = tokio::task::spawn_blocking({
         let cfg = cfg.clone();
-        move || read_topic(&cfg, &cfg.dead_letter_topic())
+        move || read_topic_with_headers(&cfg, &cfg.dead_letter_topic())
     })
     .await
     .unwrap();
     assert!(!dead.is_empty(), "forwarded to the dead-letter topic");
-    assert!(
-        dead.iter()
-            .all(|(_, _, k, v)| k == "acme/poison" && v == b"{oops")
-    );
+    // The same poison record, with the reason, its source and the
+    // projection, as the table has it (at least once: the forward happens
+    // after the batch commits, so a crash in between forwards it again).
+    let source = format!("{}/0/{}", cfg.events_topic(), letters[0].offset);
+    for (_, _, k, v, headers) in &dead {
+        assert_eq!(
+            (k.as_str(), v.as_slice()),
+            ("acme/poison", b"{oops".as_slice())
+        );
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        assert_eq!(header("arrears_dlq_reason"), Some(reason.as_str()));
+        assert_eq!(header("arrears_dlq_source"), Some(source.as_str()));
+        assert_eq!(header("arrears_dlq_projection"), Some("debtors@v1"));
+    }
 }
 
 /// Starts a process whose first stdout line ends with its URL.
