@@ -98,6 +98,35 @@ async fn topics_refuse_a_partition_mismatch() {
     // Creating again is harmless and creates nothing.
     let again = topics::create_topics(&cfg).await.unwrap();
     assert_eq!(again.created, Vec::<String>::new());
+    // The settings the broker holds: events and dead letters kept forever,
+    // commands and replies a week; nothing compacted.
+    let admin: rdkafka::admin::AdminClient<rdkafka::client::DefaultClientContext> =
+        cfg.client().create().unwrap();
+    let names = [
+        cfg.commands_topic(),
+        cfg.events_topic(),
+        cfg.replies_topic(),
+        cfg.dead_letter_topic(),
+    ];
+    let resources: Vec<rdkafka::admin::ResourceSpecifier> = names
+        .iter()
+        .map(|n| rdkafka::admin::ResourceSpecifier::Topic(n))
+        .collect();
+    let described = admin
+        .describe_configs(&resources, &rdkafka::admin::AdminOptions::new())
+        .await
+        .unwrap();
+    let settings: Vec<(String, String)> = described
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap();
+            let value = |k: &str| r.get(k).and_then(|e| e.value.clone()).unwrap();
+            (value("retention.ms"), value("cleanup.policy"))
+        })
+        .collect();
+    let week = ("604800000".to_string(), "delete".to_string());
+    let forever = ("-1".to_string(), "delete".to_string());
+    assert_eq!(settings, vec![week.clone(), forever.clone(), week, forever]);
     // Events with another partition count than commands: refused.
     let other = KafkaConfig::new(brokers())
         .with_prefix(format!("t{}.", Uuid::now_v7().simple()))
