@@ -261,11 +261,13 @@ fn segment_kpis(
         .filter(|(_, a)| a.currency == currency)
         .map(|(k, a)| ((k.0.as_str(), k.1.as_str()), key(a)))
         .collect();
-    let past_due_at_start = |k: (&str, &str)| {
-        p.start
-            .get(&(k.0.to_string(), k.1.to_string()))
-            .is_some_and(|a| a.bucket.is_some_and(Bucket::is_delinquent))
-    };
+    // Built once: looked up for every allocation fact.
+    let past_due_at_start: std::collections::BTreeSet<(&str, &str)> = p
+        .start
+        .iter()
+        .filter(|(_, a)| a.currency == currency && a.bucket.is_some_and(Bucket::is_delinquent))
+        .map(|(k, _)| (k.0.as_str(), k.1.as_str()))
+        .collect();
     let mut sums: BTreeMap<Option<String>, Sums> = segment_of
         .values()
         .map(|s| (s.clone(), Sums::default()))
@@ -290,7 +292,7 @@ fn segment_kpis(
         }
         let e = sums.entry(segment.clone()).or_default();
         e.collected += delta;
-        if past_due_at_start(account) {
+        if past_due_at_start.contains(&account) {
             e.recovered += delta;
         }
     }
