@@ -309,10 +309,19 @@ metadata_ok() {
   fi
 }
 
+# True while process $1 exists and is not a zombie. Used during start-up instead
+# of is_our_kafka: right after the fork the child is still this script (its
+# cmdline is bash's until it execs setsid/nohup/java), which is not a dead broker.
+alive() {
+  local state
+  state="$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null || true)"
+  [[ -n "${state}" && "${state}" != "Z" ]]
+}
+
 wait_ready() {
   local pid="$1" deadline=$((SECONDS + START_TIMEOUT))
   while (( SECONDS < deadline )); do
-    if ! is_our_kafka "${pid}"; then
+    if ! alive "${pid}"; then
       log "Kafka exited during start-up; last lines of ${LOG_DIR}/kafka.out and server.log:"
       tail -n 20 "${LOG_DIR}/kafka.out" >&2 2>/dev/null || true
       tail -n 40 "${LOG_DIR}/server.log" >&2 2>/dev/null || true
